@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""Write src/rules/python/tables.rs: the character tables of CPython's `re`.
+"""Write src/engine/python/tables.rs: the character tables of CPython's `re`.
 
 The `seed` pack must match the guide's Python code exactly, so its classes
 come from the interpreter that runs the guide (CPython 3.11, Unicode 14), not
 from regex-automata's newer Unicode tables. Run with that interpreter:
 
-    python3 tools/gen_pytables.py > src/rules/python/tables.rs
+    python3 tools/gen_pytables.py > src/engine/python/tables.rs
 
 A test (tests/it/python_tables.rs) checks the committed tables against the
 interpreter found on the machine.

@@ -1,1 +1,396 @@
-//! Placeholder.
+//! Compiling a pack into one thread-safe [`Engine`].
+//!
+//! An engine holds, for every detector of a pack, a regex-automata meta
+//! regex (lazy DFA, one-pass DFA, bounded backtracker and PikeVM, chosen
+//! per search) and a trigger that says where the automaton needs to run at
+//! all:
+//!
+//! - run triggers: a detector whose matches must contain `@`, or a digit,
+//!   or another rare byte, is searched only inside maximal runs of the
+//!   characters it can consume around such a byte, and only when the run
+//!   holds enough of them (nine digits for an SSN, three dots for an IPv4
+//!   address). Detectors with the same trigger share one run.
+//! - prefix triggers: a detector whose matches start with one of a few
+//!   literal strings (`eyJ`, `-----BEGIN `, `password`) is searched,
+//!   anchored, only where the candidate scan saw the first two bytes of one.
+//! - everything else is searched over the whole field.
+//!
+//! Keyword lists use the prefix mechanism too. One candidate scan
+//! ([`trigger`]) marks all of these positions in a single pass of SIMD
+//! compares, so a field with nothing to find costs one pass at memory
+//! speed. Per-thread scratch (automaton caches, buffers) comes from a pool
+//! and is reused across messages.
+//!
+//! Packs with [`Semantics::Python`] are first translated ([`python`]) so
+//! that the automata match exactly what CPython 3.11's `re` matches.
+//!
+//! Limitations: at most 31 distinct run triggers per pack; a pattern may be
+//! at most 4 KiB and each detector's automata at most 4 MiB.
+
+mod analyze;
+mod compile;
+mod keywords;
+pub(crate) mod python;
+pub(crate) mod trigger;
+
+use std::panic::{RefUnwindSafe, UnwindSafe};
+use std::sync::Arc;
+
+use regex_automata::meta;
+use regex_automata::util::captures::Captures;
+use regex_automata::util::pool::{Pool, PoolGuard};
+use regex_syntax::hir::ClassUnicode;
+
+pub(crate) use compile::{Compiled, Trigger};
+pub(crate) use keywords::Keywords;
+
+use crate::rules::{Pack, RulesError};
+
+use trigger::Classifier;
+
+/// Bit of [`Inner::byte_groups`] for bytes that can begin a form the
+/// normalised view rewrites.
+pub(crate) const VIEW_BIT: u32 = 1 << 31;
+
+/// Lead bytes of the forms the normalised view rewrites: `&` (entities),
+/// `%` (escapes) and the first bytes of the non-ASCII forms it folds.
+/// `crate::scan::view` checks the exact forms.
+pub(crate) const VIEW_LEAD_BYTES: &[u8] =
+    &[b'&', b'%', 0xC2, 0xC4, 0xC5, 0xE2, 0xE3, 0xEF];
+
+/// A run trigger shared by one or more detectors.
+#[derive(Debug)]
+pub(crate) struct RunGroup {
+    /// Characters that start a run.
+    pub trigger: ClassUnicode,
+    /// The ASCII part of `trigger`, by byte.
+    pub trigger_ascii: [bool; 128],
+    /// Characters a run may hold: the union of its detectors' run classes.
+    pub class: ClassUnicode,
+    /// The ASCII part of `class`, by byte.
+    pub class_ascii: [bool; 128],
+    /// Detectors searched in the run.
+    pub detectors: Vec<usize>,
+}
+
+/// Something the candidate scan found the first two bytes of.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum PairUser {
+    /// A prefix-triggered detector.
+    Detector(usize),
+    /// One spelling of a keyword.
+    Keyword { list: usize, variant: usize },
+}
+
+/// Everything compiled from a pack.
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub pack: Pack,
+    pub detectors: Vec<Compiled>,
+    pub groups: Vec<RunGroup>,
+    /// Detectors searched over whole fields.
+    pub full: Vec<usize>,
+    pub classifier: Classifier,
+    /// Users of each of the classifier's pair groups.
+    pub pair_users: Vec<Vec<PairUser>>,
+    /// For each byte: bit `i` when it starts runs of group `i`, and
+    /// [`VIEW_BIT`].
+    pub byte_groups: [u32; 256],
+    pub keywords: Vec<Keywords>,
+    pub alphabet: Option<python::Alphabet>,
+    /// Allow-listed values per entity, normalised.
+    pub allow: Vec<(usize, Vec<Vec<u8>>)>,
+}
+
+/// Per-thread buffers and automaton caches.
+#[derive(Debug)]
+pub(crate) struct Scratch {
+    pub caches: Vec<meta::Cache>,
+    pub redact_caches: Vec<Option<meta::Cache>>,
+    pub captures: Vec<Option<Captures>>,
+    /// Transcoding buffer (python semantics).
+    pub buf: Vec<u8>,
+    /// Source offsets of `buf`.
+    pub offsets: Vec<usize>,
+}
+
+type MakeScratch =
+    Box<dyn Fn() -> Scratch + Send + Sync + UnwindSafe + RefUnwindSafe>;
+
+/// A pack compiled for scanning. See the [module documentation](self).
+///
+/// An `Engine` is `Send + Sync`: share one (behind an `Arc` or a
+/// reference) between all threads. Building one costs a few milliseconds
+/// for the built-in packs.
+pub struct Engine {
+    inner: Arc<Inner>,
+    pool: Pool<Scratch, MakeScratch>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("pack", &self.inner.pack.name).finish()
+    }
+}
+
+impl Engine {
+    /// Compiles a pack.
+    ///
+    /// # Errors
+    ///
+    /// A pattern that does not parse, uses syntax the pack's semantics do
+    /// not support, names a missing capture group or compiles to automata
+    /// over the size limit; a keyword shorter than two bytes; more than 31
+    /// distinct run triggers. Each error names the pack source and the
+    /// detector.
+    pub fn new(pack: Pack) -> Result<Engine, RulesError> {
+        let inner = Arc::new(compile(pack)?);
+        let shared = Arc::clone(&inner);
+        let make: MakeScratch = Box::new(move || Scratch::new(&shared));
+        Ok(Engine { inner, pool: Pool::new(make) })
+    }
+
+    /// Compiles a built-in pack (`default` or `seed`).
+    ///
+    /// # Errors
+    ///
+    /// When there is no built-in pack of that name.
+    pub fn builtin(name: &str) -> Result<Engine, RulesError> {
+        Engine::new(Pack::builtin(name)?)
+    }
+
+    /// The pack this engine was compiled from.
+    pub fn pack(&self) -> &Pack {
+        &self.inner.pack
+    }
+
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.inner
+    }
+
+    pub(crate) fn scratch(&self) -> PoolGuard<'_, Scratch, MakeScratch> {
+        self.pool.get()
+    }
+}
+
+impl Scratch {
+    fn new(inner: &Inner) -> Scratch {
+        let caches = inner.detectors.iter().map(|d| d.regex.create_cache()).collect();
+        let redact_caches = inner
+            .detectors
+            .iter()
+            .map(|d| d.redact.as_ref().map(|r| r.create_cache()))
+            .collect();
+        let captures = inner
+            .detectors
+            .iter()
+            .map(|d| d.group.map(|_| d.regex.create_captures()))
+            .collect();
+        Scratch { caches, redact_caches, captures, buf: Vec::new(), offsets: Vec::new() }
+    }
+}
+
+fn ascii_table(set: &ClassUnicode) -> [bool; 128] {
+    let mut t = [false; 128];
+    for (b, slot) in t.iter_mut().enumerate() {
+        *slot = python::contains(set, char::from(b as u8));
+    }
+    t
+}
+
+fn has_non_ascii(set: &ClassUnicode) -> bool {
+    set.ranges().last().is_some_and(|r| r.end() as u32 >= 0x80)
+}
+
+fn compile(pack: Pack) -> Result<Inner, RulesError> {
+    let alphabet = compile::python_alphabet(&pack)?;
+
+    // Detectors, and the run groups their triggers need.
+    let mut triggers: Vec<ClassUnicode> = Vec::new();
+    let mut detectors = Vec::with_capacity(pack.detectors.len());
+    for i in 0..pack.detectors.len() {
+        let mut group = |set: &ClassUnicode| match triggers.iter().position(|t| t == set) {
+            Some(g) => g,
+            None => {
+                triggers.push(set.clone());
+                triggers.len() - 1
+            }
+        };
+        detectors.push(compile::detector(&pack, i, alphabet.as_ref(), &mut group)?);
+    }
+    if triggers.len() > 31 {
+        return Err(RulesError::new(&pack.source, "more than 31 distinct run triggers"));
+    }
+    let groups = run_groups(&triggers, &detectors);
+    let full = detectors
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| matches!(d.trigger, Trigger::Full))
+        .map(|(i, _)| i)
+        .collect();
+
+    // Keyword lists.
+    let mut keywords = Vec::new();
+    for list in &pack.keywords {
+        keywords.push(Keywords::new(list).map_err(|e| {
+            RulesError::item(&pack.source, format!("keywords `{}`", list.name), e)
+        })?);
+    }
+
+    // The candidate scan.
+    let mut byte_groups = [0u32; 256];
+    for (g, group) in groups.iter().enumerate() {
+        for b in 0..128 {
+            if group.trigger_ascii[b] {
+                byte_groups[b] |= 1 << g;
+            }
+        }
+        if has_non_ascii(&group.trigger) {
+            for b in 0xC2..=0xF4 {
+                byte_groups[b] |= 1 << g;
+            }
+        }
+    }
+    if pack.normalize {
+        for &b in VIEW_LEAD_BYTES {
+            byte_groups[b as usize] |= VIEW_BIT;
+        }
+    }
+    let (pairs, users) = pair_table(&detectors, &keywords);
+    let mut single = [false; 256];
+    for (b, s) in single.iter_mut().enumerate() {
+        *s = byte_groups[b] != 0;
+    }
+    let classifier = Classifier::new(&single, &pairs);
+    let pair_users = classifier
+        .pairs
+        .iter()
+        .map(|g| {
+            users
+                .iter()
+                .filter(|(a, b, _)| *a == g.first && g.seconds.contains(b))
+                .map(|(_, _, u)| *u)
+                .collect::<Vec<_>>()
+        })
+        .map(|mut v| {
+            v.dedup_by(|a, b| same_user(a, b));
+            v
+        })
+        .collect();
+    let allow = pack
+        .allow
+        .iter()
+        .map(|a| (a.entity, a.values.iter().map(|v| normalize_value(v.as_bytes())).collect()))
+        .collect();
+    Ok(Inner {
+        pack,
+        detectors,
+        groups,
+        full,
+        classifier,
+        pair_users,
+        byte_groups,
+        keywords,
+        alphabet,
+        allow,
+    })
+}
+
+fn same_user(a: &PairUser, b: &PairUser) -> bool {
+    match (a, b) {
+        (PairUser::Detector(x), PairUser::Detector(y)) => x == y,
+        (
+            PairUser::Keyword { list: l1, variant: v1 },
+            PairUser::Keyword { list: l2, variant: v2 },
+        ) => l1 == l2 && v1 == v2,
+        _ => false,
+    }
+}
+
+fn run_groups(triggers: &[ClassUnicode], detectors: &[Compiled]) -> Vec<RunGroup> {
+    triggers
+        .iter()
+        .enumerate()
+        .map(|(g, t)| {
+            let members: Vec<usize> = detectors
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| matches!(d.trigger, Trigger::Run(x) if x == g))
+                .map(|(i, _)| i)
+                .collect();
+            let mut class = t.clone();
+            for &i in &members {
+                class.union(&detectors[i].run_class);
+            }
+            RunGroup {
+                trigger_ascii: ascii_table(t),
+                trigger: t.clone(),
+                class_ascii: ascii_table(&class),
+                class,
+                detectors: members,
+            }
+        })
+        .collect()
+}
+
+/// The folded byte pairs of every prefix trigger and keyword spelling.
+fn pair_table(
+    detectors: &[Compiled],
+    keywords: &[Keywords],
+) -> (Vec<(u8, u8)>, Vec<(u8, u8, PairUser)>) {
+    let mut users = Vec::new();
+    for (i, d) in detectors.iter().enumerate() {
+        if let Trigger::Prefix(prefixes) = &d.trigger {
+            for p in prefixes {
+                users.push((p[0], p[1], PairUser::Detector(i)));
+            }
+        }
+    }
+    for (l, k) in keywords.iter().enumerate() {
+        for (v, var) in k.variants.iter().enumerate() {
+            users.push((var.bytes[0], var.bytes[1], PairUser::Keyword { list: l, variant: v }));
+        }
+    }
+    let pairs = users.iter().map(|&(a, b, _)| (a, b)).collect();
+    (pairs, users)
+}
+
+/// The comparable form of a value for the allow-list: digits only when it
+/// has at least four, else lower case without spaces.
+pub(crate) fn normalize_value(v: &[u8]) -> Vec<u8> {
+    let digits: Vec<u8> = v.iter().copied().filter(u8::is_ascii_digit).collect();
+    if digits.len() >= 4 {
+        digits
+    } else {
+        v.iter().filter(|b| !b.is_ascii_whitespace()).map(u8::to_ascii_lowercase).collect()
+    }
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn engine_is_send_and_sync() {
+        assert_send_sync::<Engine>();
+    }
+}
+#[cfg(test)]
+mod build_tests {
+    use super::*;
+
+    #[test]
+    fn builtin_engines_compile() {
+        for name in Pack::BUILTIN {
+            let t = std::time::Instant::now();
+            let e = Engine::builtin(name).unwrap();
+            eprintln!("{name}: {:?} groups={} full={:?}", t.elapsed(), e.inner().groups.len(), e.inner().full);
+            for d in &e.inner().detectors {
+                eprintln!("  {} {:?} min={} len={} needs={:?}", e.pack().detectors[d.index].id, d.trigger, d.min_trigger, d.min_len, d.needs);
+            }
+        }
+    }
+}

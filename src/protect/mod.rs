@@ -1,1 +1,320 @@
-//! Placeholder.
+//! Protection of one message: redact, truncate where a policy asks, seal.
+//!
+//! [`protect`] scans a message once, classifies it, and writes the
+//! protected copy in one pass over each field: untouched bytes are copied,
+//! each finding is replaced by its detector's [`Operator`], and the body is
+//! sealed (AES-256-GCM envelope or Fernet token) when the level's policy
+//! requires encryption. A public body stays clear.
+//!
+//! Under single-pass packs (the `default` pack) findings are disjoint
+//! before any rewrite (see [`crate::scan`]), the subject is redacted like
+//! the body, and address headers are kept. Under the `seed` pack the body
+//! is rewritten as the guide's `sanitize_content` does: type by type, only
+//! at levels confidential and restricted, then truncated to the pack's
+//! limit in code points ([`sequential`]).
+//!
+//! A message's body is its body fields joined by a blank line.
+
+mod sequential;
+
+use std::fmt;
+
+use crate::classify::{classify, Classification};
+use crate::crypto::{aead, fernet, CryptoError, KeySet, TokenKey};
+use crate::engine::Engine;
+use crate::rules::{FieldRole, Level, MaskStyle, Operator, RedactionMode};
+use crate::scan::{Field, Finding, Scan};
+
+/// How a protected body is sealed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cipher {
+    /// AES-256-GCM envelope (`ms1:...`), the default.
+    Aes256Gcm,
+    /// Fernet token, readable by Python's `cryptography.fernet`.
+    Fernet,
+    /// No sealing: the redacted body in clear, for review and tests.
+    None,
+}
+
+/// Options of [`protect`].
+#[derive(Clone, Copy, Debug)]
+pub struct Options<'a> {
+    /// The cipher.
+    pub cipher: Cipher,
+    /// Keys for sealing and for the `token` operator.
+    pub keys: Option<&'a KeySet>,
+    /// Bound to the envelope as associated data.
+    pub message_id: &'a [u8],
+}
+
+/// A protected message.
+#[derive(Debug)]
+pub struct Protected {
+    /// What the scan found.
+    pub scan: Scan,
+    /// The message's level and why.
+    pub classification: Classification,
+    /// The redacted (and, where the policy says, truncated) body.
+    pub body: Vec<u8>,
+    /// The sealed body, when the level requires encryption and a cipher
+    /// other than [`Cipher::None`] was asked for.
+    pub sealed: Option<String>,
+    /// The redacted subject, when the pack scans subjects.
+    pub subject: Option<Vec<u8>>,
+    /// What was done, in the guide's wording.
+    pub log: Vec<String>,
+}
+
+/// An error protecting a message. It names the cause, never a value.
+#[derive(Debug)]
+pub struct ProtectError {
+    kind: ErrorKind,
+}
+
+#[derive(Debug)]
+enum ErrorKind {
+    NoKey(&'static str),
+    Crypto(CryptoError),
+}
+
+impl fmt::Display for ProtectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            ErrorKind::NoKey(why) => write!(f, "no key given: {why}"),
+            ErrorKind::Crypto(e) => write!(f, "cannot seal: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ProtectError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            ErrorKind::Crypto(e) => Some(e),
+            ErrorKind::NoKey(_) => None,
+        }
+    }
+}
+
+/// Scans, classifies and protects one message.
+///
+/// # Errors
+///
+/// When sealing is needed (or a detector uses the `token` operator) and
+/// no key set was given, or sealing fails (a Fernet cipher with a key set
+/// whose primary key is not a Fernet key, a failing random generator).
+pub fn protect(
+    engine: &Engine,
+    fields: &[Field<'_>],
+    opts: &Options<'_>,
+) -> Result<Protected, ProtectError> {
+    let scan = engine.scan_fields(fields);
+    let classification = classify(engine, fields, &scan);
+    let pack = engine.pack();
+    let token = opts.keys.map(KeySet::token_key);
+    let mut log = Vec::new();
+
+    // Body fields, redacted one by one, joined by a blank line.
+    let mut body = Vec::new();
+    let mut first = true;
+    for (i, field) in fields.iter().enumerate() {
+        if field.role != FieldRole::Body {
+            continue;
+        }
+        if !first {
+            body.extend_from_slice(b"\n\n");
+        }
+        first = false;
+        let text: &[u8] = &field.text;
+        match pack.redaction.mode {
+            RedactionMode::Sequential => {
+                let sanitize = matches!(
+                    classification.level,
+                    Level::Confidential | Level::Restricted
+                );
+                if sanitize {
+                    let mut scratch = engine.scratch();
+                    let out = sequential::rewrite(engine.inner(), &mut scratch, text, &mut log);
+                    body.extend_from_slice(&out);
+                } else {
+                    body.extend_from_slice(text);
+                }
+            }
+            RedactionMode::SinglePass => {
+                let found = field_findings(&scan, i);
+                redact(engine, text, &found, token.as_ref(), &mut body)?;
+            }
+        }
+    }
+    if pack.redaction.mode == RedactionMode::SinglePass {
+        log.extend(single_pass_log(engine, &scan, fields));
+    }
+    if let Some(t) = &pack.redaction.truncate {
+        let limit = if classification.level == Level::Restricted { t.restricted } else { t.other };
+        if truncate(&mut body, limit, t.marker.as_bytes()) {
+            log.push(format!("Content truncated to {limit} characters"));
+        }
+    }
+
+    // The subject, redacted like the body where the pack scans it.
+    let mut subject = None;
+    if let Some((i, f)) =
+        fields.iter().enumerate().find(|(_, f)| f.role == FieldRole::Subject)
+    {
+        if pack.scans(FieldRole::Subject) && pack.redaction.mode == RedactionMode::SinglePass {
+            let mut out = Vec::new();
+            redact(engine, &f.text, &field_findings(&scan, i), token.as_ref(), &mut out)?;
+            subject = Some(out);
+        }
+    }
+
+    // Seal.
+    let needs_seal = pack.policy(classification.level).encryption_required
+        && opts.cipher != Cipher::None;
+    let sealed = if needs_seal {
+        let keys = opts.keys.ok_or(ProtectError {
+            kind: ErrorKind::NoKey("the level requires encryption"),
+        })?;
+        let crypto = |e| ProtectError { kind: ErrorKind::Crypto(e) };
+        Some(match opts.cipher {
+            Cipher::Fernet => fernet::encrypt_with_keys(keys, &body).map_err(crypto)?,
+            _ => aead::seal(keys, opts.message_id, &body).map_err(crypto)?,
+        })
+    } else {
+        None
+    };
+    Ok(Protected { scan, classification, body, sealed, subject, log })
+}
+
+fn field_findings(scan: &Scan, field: usize) -> Vec<Finding> {
+    scan.findings.iter().filter(|f| f.field == field).copied().collect()
+}
+
+/// `Replaced N TYPE instances` for each type, in detector order.
+fn single_pass_log(engine: &Engine, scan: &Scan, fields: &[Field<'_>]) -> Vec<String> {
+    let pack = engine.pack();
+    engine
+        .entity_order()
+        .into_iter()
+        .filter_map(|e| {
+            let n = scan
+                .findings
+                .iter()
+                .filter(|f| f.entity == e && matches!(fields[f.field].role, FieldRole::Body | FieldRole::Subject))
+                .filter(|f| pack.detectors[f.detector].operator != Operator::Keep)
+                .count();
+            (n > 0).then(|| format!("Replaced {n} {} instances", pack.entities[e].name))
+        })
+        .collect()
+}
+
+/// Cuts `body` to `limit` code points and appends `marker`; returns whether
+/// it cut. Bytes that are not valid UTF-8 count one each.
+fn truncate(body: &mut Vec<u8>, limit: usize, marker: &[u8]) -> bool {
+    let mut chars = 0;
+    let mut i = 0;
+    while i < body.len() {
+        if chars == limit {
+            body.truncate(i);
+            body.extend_from_slice(marker);
+            return true;
+        }
+        i += crate::engine::python::decode(body, i).1;
+        chars += 1;
+    }
+    false
+}
+
+/// Writes `text` with `findings` (disjoint, sorted, of this field)
+/// replaced by their operators, appending to `out`.
+///
+/// # Errors
+///
+/// When a finding's operator is `token` and no key was given.
+pub fn redact(
+    engine: &Engine,
+    text: &[u8],
+    findings: &[Finding],
+    token: Option<&TokenKey>,
+    out: &mut Vec<u8>,
+) -> Result<(), ProtectError> {
+    let pack = engine.pack();
+    out.reserve(text.len());
+    let mut copied = 0;
+    for f in findings {
+        if f.span.start < copied {
+            continue;
+        }
+        out.extend_from_slice(&text[copied..f.span.start]);
+        let value = &text[f.span.start..f.span.end];
+        let entity = &pack.entities[f.entity];
+        match pack.detectors[f.detector].operator {
+            Operator::Placeholder => {
+                out.push(b'[');
+                out.extend_from_slice(entity.name.as_bytes());
+                out.extend_from_slice(b"_REDACTED]");
+            }
+            Operator::Mask => out.extend_from_slice(mask(entity.mask, value).as_bytes()),
+            Operator::Token => {
+                let key = token.ok_or(ProtectError {
+                    kind: ErrorKind::NoKey("the token operator needs a key"),
+                })?;
+                let id = key.pseudonym(&entity.name, &crate::engine::normalize_value(value));
+                out.extend_from_slice(format!("[{}:", entity.name).as_bytes());
+                for b in id {
+                    out.extend_from_slice(format!("{b:02x}").as_bytes());
+                }
+                out.push(b']');
+            }
+            Operator::Drop => {}
+            Operator::Keep => out.extend_from_slice(value),
+        }
+        copied = f.span.end;
+    }
+    out.extend_from_slice(&text[copied..]);
+    Ok(())
+}
+
+/// The masked form of a value: `***` and at most the last four digits,
+/// `***@domain` for an address, or `***` alone. The length of the value is
+/// never shown.
+pub fn mask(style: MaskStyle, value: &[u8]) -> String {
+    match style {
+        MaskStyle::LastFour => {
+            let digits: Vec<u8> = value.iter().copied().filter(u8::is_ascii_digit).collect();
+            if digits.len() >= 8 {
+                let tail = String::from_utf8_lossy(&digits[digits.len() - 4..]).into_owned();
+                format!("***{tail}")
+            } else {
+                "***".to_string()
+            }
+        }
+        MaskStyle::Email => match value.iter().rposition(|&b| b == b'@') {
+            Some(at) => format!("***@{}", String::from_utf8_lossy(&value[at + 1..])),
+            None => "***".to_string(),
+        },
+        MaskStyle::Full => "***".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_show_at_most_four_digits() {
+        assert_eq!(mask(MaskStyle::LastFour, b"4111-1111-1111-1111"), "***1111");
+        assert_eq!(mask(MaskStyle::LastFour, b"536-90-1234"), "***1234");
+        assert_eq!(mask(MaskStyle::LastFour, b"6250941234567890126"), "***0126");
+        assert_eq!(mask(MaskStyle::Email, b"ana@example.com"), "***@example.com");
+        assert_eq!(mask(MaskStyle::Full, b"10.0.0.1"), "***");
+    }
+
+    #[test]
+    fn truncation_counts_code_points() {
+        let mut b = "héllo".as_bytes().to_vec();
+        assert!(truncate(&mut b, 2, b"[T]"));
+        assert_eq!(b, "hé[T]".as_bytes());
+        let mut b = b"abc".to_vec();
+        assert!(!truncate(&mut b, 3, b"[T]"));
+    }
+}

@@ -7,10 +7,8 @@
 //! passes, except under `MAILSHIELD_CI=1`, where it fails.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE;
@@ -18,22 +16,10 @@ use mailshield::crypto::{CryptoErrorKind, FernetKey, KeySet, fernet};
 use ring::rand::SecureRandom;
 use serde_json::Value;
 
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared");
+use crate::support::{SHARED, TempDir, python_has, require};
+
 const VECTORS: &str =
     concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/vectors/fernet");
-
-/// True if a resource is there; otherwise prints a skip message and gives
-/// false, or under `MAILSHIELD_CI=1` fails the test.
-fn require(present: bool, missing: &str) -> bool {
-    if present {
-        return true;
-    }
-    if std::env::var("MAILSHIELD_CI").as_deref() == Ok("1") {
-        panic!("{missing}, and MAILSHIELD_CI=1 requires it");
-    }
-    eprintln!("skipping: {missing}");
-    false
-}
 
 /// One of the spec's vector files, or `None` (after a skip message) when
 /// `../shared` is absent.
@@ -194,43 +180,6 @@ fn fernet_far_future_is_refused_without_ttl() {
     assert_eq!(err.kind(), CryptoErrorKind::InvalidToken);
 }
 
-/// A fresh directory under the temporary directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let nanos =
-            SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
-        let name = format!(
-            "mailshield-it-{tag}-{}-{nanos}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
-        let path = std::env::temp_dir().join(name);
-        fs::create_dir(&path).unwrap();
-        TempDir(path)
-    }
-
-    fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Whether `python3` can import `cryptography.fernet`.
-fn python_has_fernet() -> bool {
-    Command::new("python3")
-        .args(["-c", "import cryptography.fernet"])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 fn random_key_text() -> String {
     let mut bytes = [0u8; 32];
     ring::rand::SystemRandom::new().fill(&mut bytes).unwrap();
@@ -350,7 +299,7 @@ fn token_with_urlsafe_chars(key: &FernetKey) -> String {
 
 #[test]
 fn fernet_interop_with_python() {
-    let present = python_has_fernet();
+    let present = python_has(&["cryptography.fernet"]);
     let missing = "python3 with the cryptography package is not available \
                    (pip install cryptography)";
     if !require(present, missing) {

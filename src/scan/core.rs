@@ -1,0 +1,496 @@
+//! Scanning one buffer: the candidate scan, runs, prefixes and keywords.
+//!
+//! [`scan_text`] walks the marks of the candidate scan in order. A mark of
+//! a run trigger grows into the maximal run of characters the group's
+//! detectors can consume, and each detector whose minimums the run meets
+//! searches it with its automaton. A mark of a byte pair is checked
+//! against the literal prefixes and keyword spellings that start with it;
+//! a detector then runs anchored at the mark. Detectors without a trigger
+//! search the whole buffer. Every candidate then passes the detector's
+//! validator, isolation check, context score and the allow-list.
+//!
+//! All work is linear in the buffer: runs never overlap, prefix searches
+//! are bounded by the pack's longest match, and the automata are
+//! linear-time.
+
+use regex_automata::{Anchored, Input};
+
+use crate::engine::python::{contains, decode};
+use crate::engine::trigger::{fold, BLOCK};
+use crate::engine::{normalize_value, Inner, PairUser, Scratch, Trigger, VIEW_BIT};
+use crate::rules::validate::Verdict;
+use crate::rules::KeywordMode;
+
+use super::context;
+use super::{Finding, KeywordHit, Span};
+
+/// What scanning one buffer found.
+#[derive(Debug, Default)]
+pub(crate) struct Found {
+    pub findings: Vec<Finding>,
+    pub keywords: Vec<KeywordHit>,
+    /// Candidates longer than the pack allows (the detector's id).
+    pub overlong: Vec<usize>,
+}
+
+/// The buffer holds a form the normalised view folds.
+#[derive(Debug)]
+pub(crate) struct NeedView;
+
+/// Scans `text` as field `field`. With `stop_at_view`, returns
+/// [`NeedView`] as soon as a form the normalised view folds is seen.
+pub(crate) fn scan_text(
+    inner: &Inner,
+    scratch: &mut Scratch,
+    text: &[u8],
+    field: usize,
+    stop_at_view: bool,
+    found: &mut Found,
+) -> Result<(), NeedView> {
+    let mut s = FieldScan::new(inner, scratch, text, field, found);
+    s.marks(stop_at_view)?;
+    for &d in &inner.full {
+        s.search(d, 0, text.len());
+    }
+    Ok(())
+}
+
+/// The raw matches of every detector in `text`, without validators or
+/// context: what each pattern alone finds, as Python's `re.findall` would,
+/// as `(detector, span)`. With `redact`, detectors' case-sensitive twins
+/// are used where they have one.
+pub(crate) fn raw_scan(
+    inner: &Inner,
+    scratch: &mut Scratch,
+    text: &[u8],
+    redact: bool,
+) -> Vec<(usize, Span)> {
+    let mut found = Found::default();
+    let mut s = FieldScan::new(inner, scratch, text, 0, &mut found);
+    s.raw = Some(Vec::new());
+    s.redact = redact;
+    let _ = s.marks(false);
+    for &d in &inner.full {
+        s.search(d, 0, text.len());
+    }
+    s.raw.take().unwrap_or_default()
+}
+
+/// The raw matches of detector `d` in `text[range]` (see [`raw_scan`]).
+pub(crate) fn raw_matches(
+    inner: &Inner,
+    scratch: &mut Scratch,
+    d: usize,
+    text: &[u8],
+    range: std::ops::Range<usize>,
+    redact: bool,
+) -> Vec<Span> {
+    let mut found = Found::default();
+    let mut s = FieldScan::new(inner, scratch, text, 0, &mut found);
+    s.raw = Some(Vec::new());
+    s.redact = redact;
+    s.search(d, range.start, range.end);
+    s.raw.take().unwrap_or_default().into_iter().map(|(_, span)| span).collect()
+}
+
+struct FieldScan<'a> {
+    inner: &'a Inner,
+    scratch: &'a mut Scratch,
+    text: &'a [u8],
+    field: usize,
+    found: &'a mut Found,
+    /// End of the last run of each group.
+    processed: [usize; 32],
+    /// End of the last match of each prefix detector.
+    det_end: Vec<usize>,
+    /// End of the last keyword of each list.
+    kw_end: Vec<usize>,
+    /// Collect raw match spans here instead of findings.
+    raw: Option<Vec<(usize, Span)>>,
+    /// Search with the case-sensitive twins.
+    redact: bool,
+}
+
+impl<'a> FieldScan<'a> {
+    fn new(
+        inner: &'a Inner,
+        scratch: &'a mut Scratch,
+        text: &'a [u8],
+        field: usize,
+        found: &'a mut Found,
+    ) -> FieldScan<'a> {
+        FieldScan {
+            inner,
+            scratch,
+            text,
+            field,
+            found,
+            processed: [0; 32],
+            det_end: vec![0; inner.detectors.len()],
+            kw_end: vec![0; inner.keywords.len()],
+            raw: None,
+            redact: false,
+        }
+    }
+
+    fn marks(&mut self, stop_at_view: bool) -> Result<(), NeedView> {
+        let text = self.text;
+        let classifier = &self.inner.classifier;
+        if classifier.is_empty() {
+            return Ok(());
+        }
+        let mut at = 0;
+        while at < text.len() {
+            let marks = classifier.block(text, at);
+            let mut bits = marks.singles | marks.pairs;
+            while bits != 0 {
+                let i = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let p = at + i;
+                if marks.singles >> i & 1 == 1 {
+                    let groups = self.inner.byte_groups[text[p] as usize];
+                    if groups & VIEW_BIT != 0
+                        && stop_at_view
+                        && super::view::is_trigger(text, p)
+                    {
+                        return Err(NeedView);
+                    }
+                    let mut g = groups & !VIEW_BIT;
+                    while g != 0 {
+                        let gi = g.trailing_zeros() as usize;
+                        g &= g - 1;
+                        if p >= self.processed[gi] {
+                            self.run(gi, p);
+                        }
+                    }
+                }
+                if marks.pairs >> i & 1 == 1 {
+                    self.pair(p);
+                }
+            }
+            at += BLOCK;
+        }
+        Ok(())
+    }
+
+    /// Whether character `c` (or an invalid byte, `None`) is in a run of
+    /// group `g`.
+    fn in_class(&self, g: usize, c: Option<u32>) -> bool {
+        let group = &self.inner.groups[g];
+        match c {
+            Some(c) if c < 0x80 => group.class_ascii[c as usize],
+            Some(c) => char::from_u32(c).is_some_and(|c| contains(&group.class, c)),
+            None => false,
+        }
+    }
+
+    /// Grows the run of group `g` around the trigger at `p` and searches
+    /// it with each detector whose minimums it meets.
+    fn run(&mut self, g: usize, p: usize) {
+        let text = self.text;
+        let group = &self.inner.groups[g];
+
+        // A non-ASCII lead byte marks only a possible trigger.
+        let (c, _) = decode(text, p);
+        let is_trigger = match c {
+            Some(c) if c < 0x80 => group.trigger_ascii[c as usize],
+            Some(c) => char::from_u32(c).is_some_and(|c| contains(&group.trigger, c)),
+            None => false,
+        };
+        if !is_trigger {
+            return;
+        }
+
+        // Grow left, then right, counting what the detectors need.
+        let mut start = p;
+        while start > 0 {
+            let prev = char_start(text, start);
+            if !self.in_class(g, decode(text, prev).0) {
+                break;
+            }
+            start = prev;
+        }
+        let mut end = start;
+        let mut triggers = 0usize;
+        let mut counts = [0usize; 128];
+        while end < text.len() {
+            let (c, len) = decode(text, end);
+            if !self.in_class(g, c) {
+                break;
+            }
+            if let Some(c) = c {
+                if c < 0x80 {
+                    counts[c as usize] += 1;
+                    triggers += usize::from(group.trigger_ascii[c as usize]);
+                } else if char::from_u32(c).is_some_and(|c| contains(&group.trigger, c)) {
+                    triggers += 1;
+                }
+            }
+            end += len;
+        }
+        self.processed[g] = end;
+
+        for k in 0..group.detectors.len() {
+            let d = self.inner.groups[g].detectors[k];
+            let det = &self.inner.detectors[d];
+            let fits = triggers >= det.min_trigger
+                && end - start >= det.min_len
+                && det.needs.iter().all(|&(b, n)| counts[b as usize] >= n);
+            if fits {
+                self.search(d, start, end);
+            }
+        }
+    }
+
+    /// A byte pair at `p` starts a prefix of some detectors or keywords.
+    fn pair(&mut self, p: usize) {
+        let inner = self.inner;
+        let text = self.text;
+        let mut best: Vec<(usize, usize, usize)> = Vec::new();
+        for gi in inner.classifier.pair_groups_at(text, p) {
+            for &user in &inner.pair_users[gi] {
+                match user {
+                    PairUser::Detector(d) => self.prefix(d, p),
+                    PairUser::Keyword { list, variant } => {
+                        let v = &inner.keywords[list].variants[variant];
+                        if folded_eq(text, p, &v.bytes) {
+                            let end = p + v.bytes.len();
+                            match best.iter_mut().find(|b| b.0 == list) {
+                                Some(b) if b.2 < end => *b = (list, v.word, end),
+                                Some(_) => {}
+                                None => best.push((list, v.word, end)),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for (list, word, end) in best {
+            self.keyword(list, word, p, end);
+        }
+    }
+
+    fn keyword(&mut self, list: usize, word: usize, start: usize, end: usize) {
+        if start < self.kw_end[list] {
+            return;
+        }
+        let mode = self.inner.keywords[list].mode;
+        if mode == KeywordMode::Word
+            && (alnum_before(self.text, start) || alnum_at(self.text, end))
+        {
+            return;
+        }
+        self.kw_end[list] = end;
+        self.found.keywords.push(KeywordHit {
+            list,
+            word,
+            field: self.field,
+            span: Span { start, end },
+            in_footer: false,
+        });
+    }
+
+    /// Runs a prefix-triggered detector anchored at `p`.
+    fn prefix(&mut self, d: usize, p: usize) {
+        if p < self.det_end[d] {
+            return;
+        }
+        let det = &self.inner.detectors[d];
+        let Trigger::Prefix(prefixes) = &det.trigger else { return };
+        if !prefixes.iter().any(|x| folded_eq(self.text, p, x)) {
+            return;
+        }
+        let limit = self.inner.pack.max_match_len;
+        let end = self.text.len().min(p.saturating_add(limit));
+        let input = Input::new(self.text).range(p..end).anchored(Anchored::Yes);
+        let Some(m) = self.find(d, &input) else { return };
+        if m.1 == end && end < self.text.len() {
+            self.found.overlong.push(d);
+        }
+        self.det_end[d] = m.1;
+        self.accept(d, m.0, m.1, m.2);
+    }
+
+    /// Searches `text[start..end]` with detector `d`, all matches.
+    fn search(&mut self, d: usize, start: usize, end: usize) {
+        let text = self.text;
+        let needs_transcode = self.inner.alphabet.is_some() && {
+            let lo = if start > 0 { char_start(text, start) } else { 0 };
+            let hi = if end < text.len() { end + decode(text, end).1 } else { end };
+            !text[lo..hi].is_ascii()
+        };
+        if needs_transcode {
+            self.search_transcoded(d, start, end);
+            return;
+        }
+        let mut input = Input::new(text).range(start..end);
+        while let Some((s, e, group)) = self.find(d, &input) {
+            self.accept(d, s, e, group);
+            let next = if e > s { e } else { e + 1 };
+            if next > end {
+                break;
+            }
+            input.set_start(next);
+        }
+    }
+
+    /// Python semantics over non-ASCII text: search a copy in which every
+    /// non-ASCII character is its stand-in, one character of context on
+    /// each side.
+    fn search_transcoded(&mut self, d: usize, start: usize, end: usize) {
+        let text = self.text;
+        let Some(alphabet) = self.inner.alphabet.as_ref() else { return };
+        let lo = if start > 0 { char_start(text, start) } else { 0 };
+        let hi = if end < text.len() { end + decode(text, end).1 } else { end };
+        let mut buf = std::mem::take(&mut self.scratch.buf);
+        let mut offsets = std::mem::take(&mut self.scratch.offsets);
+        buf.clear();
+        offsets.clear();
+        alphabet.transcode(text, lo..hi, &mut buf, &mut offsets);
+        let bs = offsets.partition_point(|&o| o < start);
+        let be = offsets.partition_point(|&o| o < end);
+        let mut input = Input::new(&buf[..]).range(bs..be);
+        let mut hits = Vec::new();
+        while let Some((s, e, group)) = self.find(d, &input) {
+            let map = |(a, b): (usize, usize)| (offsets[a], offsets[b]);
+            hits.push((offsets[s], offsets[e], group.map(map)));
+            let next = if e > s { e } else { e + 1 };
+            if next > be {
+                break;
+            }
+            input.set_start(next);
+        }
+        self.scratch.buf = buf;
+        self.scratch.offsets = offsets;
+        for (s, e, group) in hits {
+            self.accept(d, s, e, group);
+        }
+    }
+
+    /// One search: the match span and, for detectors with a group, the
+    /// group's span.
+    fn find(
+        &mut self,
+        d: usize,
+        input: &Input<'_>,
+    ) -> Option<(usize, usize, Option<(usize, usize)>)> {
+        let det = &self.inner.detectors[d];
+        if self.redact {
+            if let (Some(re), Some(cache)) =
+                (det.redact.as_ref(), self.scratch.redact_caches[d].as_mut())
+            {
+                let m = re.search_with(cache, input)?;
+                return Some((m.start(), m.end(), None));
+            }
+        }
+        let cache = &mut self.scratch.caches[d];
+        match (det.group, self.scratch.captures[d].as_mut()) {
+            (Some(g), Some(caps)) => {
+                det.regex.search_captures_with(cache, input, caps);
+                let m = caps.get_match()?;
+                let span = caps.get_group(g).map(|s| (s.start, s.end));
+                Some((m.start(), m.end(), span))
+            }
+            _ => {
+                let m = det.regex.search_with(cache, input)?;
+                Some((m.start(), m.end(), None))
+            }
+        }
+    }
+
+    /// Validates and scores one match and keeps it if it passes.
+    fn accept(
+        &mut self,
+        d: usize,
+        start: usize,
+        end: usize,
+        group: Option<(usize, usize)>,
+    ) {
+        if let Some(raw) = self.raw.as_mut() {
+            raw.push((d, Span { start, end }));
+            return;
+        }
+        let inner = self.inner;
+        let det = &inner.detectors[d];
+        let rule = &inner.pack.detectors[det.index];
+        let text = self.text;
+        let (s, mut e) = match group {
+            Some(span) => trim_quotes(text, span),
+            None if det.group.is_some() => return,
+            None => (start, end),
+        };
+        if s >= e {
+            return;
+        }
+        let mut validated = false;
+        if let Some(v) = rule.validator {
+            match v.check(&text[s..e]) {
+                Verdict::Reject => return,
+                Verdict::Accept => validated = true,
+                Verdict::Shorten(n) => {
+                    e = s + n;
+                    validated = true;
+                }
+            }
+        }
+        if rule.isolated && !context::isolated(text, s, e) {
+            return;
+        }
+        let score =
+            (rule.score + context::adjust(&rule.context, text, s.min(start))).clamp(0.0, 1.0);
+        if score < inner.pack.threshold {
+            return;
+        }
+        if inner.allow.iter().any(|(ent, values)| {
+            *ent == det.entity && values.contains(&normalize_value(&text[s..e]))
+        }) {
+            return;
+        }
+        self.found.findings.push(Finding {
+            entity: det.entity,
+            detector: det.index,
+            field: self.field,
+            span: Span { start: s, end: e },
+            score,
+            validated,
+        });
+    }
+}
+
+/// A captured value in matching quotes is reported without them.
+fn trim_quotes(text: &[u8], (s, e): (usize, usize)) -> (usize, usize) {
+    if e >= s + 2 {
+        let (a, b) = (text[s], text[e - 1]);
+        if a == b && (a == b'\'' || a == b'"') {
+            return (s + 1, e - 1);
+        }
+    }
+    (s, e)
+}
+
+/// Whether `text[p..]` starts with `pat`, ASCII letters folded.
+fn folded_eq(text: &[u8], p: usize, pat: &[u8]) -> bool {
+    text.len() >= p + pat.len()
+        && text[p..p + pat.len()].iter().zip(pat).all(|(&a, &b)| fold(a) == b)
+}
+
+/// The start of the character before `i`.
+pub(crate) fn char_start(text: &[u8], i: usize) -> usize {
+    let mut j = i - 1;
+    while j > 0 && i - j < 4 && (text[j] & 0xC0) == 0x80 {
+        j -= 1;
+    }
+    if decode(text, j).1 == i - j { j } else { i - 1 }
+}
+
+fn is_alnum(c: Option<u32>) -> bool {
+    c.and_then(char::from_u32).is_some_and(|c| c.is_alphanumeric() || c == '_')
+}
+
+fn alnum_before(text: &[u8], i: usize) -> bool {
+    i > 0 && is_alnum(decode(text, char_start(text, i)).0)
+}
+
+fn alnum_at(text: &[u8], i: usize) -> bool {
+    i < text.len() && is_alnum(decode(text, i).0)
+}
