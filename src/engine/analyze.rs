@@ -99,6 +99,78 @@ pub(crate) fn min_count(hir: &Hir, set: &ClassUnicode) -> usize {
     }
 }
 
+/// Whether every character any match of `hir` consumes is in `set`.
+fn pure(hir: &Hir, set: &ClassUnicode) -> bool {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => true,
+        HirKind::Literal(lit) => {
+            String::from_utf8_lossy(&lit.0).chars().all(|c| contains(set, c))
+        }
+        HirKind::Class(c) => subset(c, set),
+        HirKind::Repetition(r) => pure(&r.sub, set),
+        HirKind::Capture(c) => pure(&c.sub, set),
+        HirKind::Concat(hs) | HirKind::Alternation(hs) => {
+            hs.iter().all(|h| pure(h, set))
+        }
+    }
+}
+
+/// A lower bound on the longest streak of consecutive characters from
+/// `set` in any match: a run whose longest streak is shorter cannot hold
+/// a match.
+pub(crate) fn min_streak(hir: &Hir, set: &ClassUnicode) -> usize {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => 0,
+        HirKind::Literal(lit) => {
+            let (mut best, mut cur) = (0, 0);
+            for c in String::from_utf8_lossy(&lit.0).chars() {
+                cur = if contains(set, c) { cur + 1 } else { 0 };
+                best = best.max(cur);
+            }
+            best
+        }
+        HirKind::Class(c) => usize::from(subset(c, set)),
+        HirKind::Repetition(r) if pure(&r.sub, set) => {
+            (r.min as usize).saturating_mul(min_count(&r.sub, set))
+        }
+        HirKind::Repetition(r) if r.min > 0 => min_streak(&r.sub, set),
+        HirKind::Repetition(_) => 0,
+        HirKind::Capture(c) => min_streak(&c.sub, set),
+        HirKind::Alternation(hs) => {
+            hs.iter().map(|h| min_streak(h, set)).min().unwrap_or(0)
+        }
+        HirKind::Concat(hs) => {
+            // Consecutive pure elements join into one streak.
+            let (mut best, mut cur) = (0, 0);
+            for h in hs {
+                if pure(h, set) {
+                    cur += min_count(h, set);
+                    best = best.max(cur);
+                } else {
+                    cur = 0;
+                    best = best.max(min_streak(h, set));
+                }
+            }
+            best
+        }
+    }
+}
+
+/// Whether every match of `hir` begins with a word-boundary assertion.
+pub(crate) fn opens_with_word_boundary(hir: &Hir) -> bool {
+    use regex_syntax::hir::Look;
+    match hir.kind() {
+        HirKind::Look(l) => matches!(
+            l,
+            Look::WordAscii | Look::WordUnicode | Look::WordStartAscii | Look::WordStartUnicode
+        ),
+        HirKind::Capture(c) => opens_with_word_boundary(&c.sub),
+        HirKind::Concat(hs) => hs.first().is_some_and(opens_with_word_boundary),
+        HirKind::Alternation(hs) => hs.iter().all(opens_with_word_boundary),
+        _ => false,
+    }
+}
+
 /// A bound on the number of prefixes [`prefixes`] tracks.
 const MAX_PREFIXES: usize = 256;
 
@@ -248,6 +320,16 @@ mod tests {
         assert_eq!(min_count(&h, &dot), 3);
         // A class that is only partly digits does not count.
         assert_eq!(min_count(&hir(r"[0-9a-f]{4}"), &digits()), 0);
+    }
+
+    #[test]
+    fn min_streaks() {
+        let d = digits();
+        assert_eq!(min_streak(&hir(r"[0-9]{9}"), &d), 9);
+        assert_eq!(min_streak(&hir(r"[0-9]{3}-[0-9]{2}-[0-9]{4}"), &d), 4);
+        assert_eq!(min_streak(&hir(r"[0-9]{3}[0-9]{2}x"), &d), 5);
+        assert_eq!(min_streak(&hir(r"[0-9]{13}|[0-9]{4} [0-9]{4}"), &d), 4);
+        assert_eq!(min_streak(&hir(r"(?:[0-9]{2})?[0-9]"), &d), 1);
     }
 
     #[test]

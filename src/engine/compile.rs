@@ -24,9 +24,15 @@ const CACHE_CAPACITY: usize = 1 << 20;
 pub(crate) enum Trigger {
     /// Inside runs of its run group (index into the engine's groups).
     Run(usize),
-    /// At positions where one of these byte strings (ASCII letters folded)
-    /// begins.
-    Prefix(Vec<Vec<u8>>),
+    /// At positions where one of these byte strings begins.
+    Prefix {
+        /// The strings; lower case when `fold`.
+        prefixes: Vec<Vec<u8>>,
+        /// Compare ASCII letters case-insensitively.
+        fold: bool,
+        /// Only where the byte before is not an ASCII letter or digit.
+        word_start: bool,
+    },
     /// Anywhere: the whole field is searched.
     Full,
 }
@@ -40,6 +46,11 @@ pub(crate) struct Compiled {
     pub entity: usize,
     /// The detector's automata.
     pub regex: meta::Regex,
+    /// Forward and reverse lazy DFAs alone, for run searches: on a region
+    /// of a few dozen bytes they cost a fraction of a meta search. `None`
+    /// when they cannot be built within the limits; a search they give up
+    /// on goes to `regex`.
+    pub fast: Option<regex_automata::hybrid::regex::Regex>,
     /// A case-sensitive twin, for packs that redact case-sensitively what
     /// they detect case-insensitively.
     pub redact: Option<meta::Regex>,
@@ -53,8 +64,77 @@ pub(crate) struct Compiled {
     pub min_trigger: usize,
     /// Fewest bytes in a match.
     pub min_len: usize,
+    /// Most bytes in a match, when the pattern bounds it.
+    pub max_len: Option<usize>,
     /// Fewest occurrences of particular ASCII bytes in a match.
     pub needs: Vec<(u8, usize)>,
+    /// Shortest possible longest streak of trigger characters.
+    pub streak: usize,
+    /// The pattern, for the run group's sieve.
+    pub hir: Hir,
+    /// Context words, split into words.
+    pub context: ContextWords,
+}
+
+/// A detector's context words, each entry split into its words.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ContextWords {
+    pub window: usize,
+    pub raise: Vec<Vec<Vec<u8>>>,
+    pub lower: Vec<Vec<Vec<u8>>>,
+    pub raise_by: f32,
+    pub lower_by: f32,
+    /// `(key of the entry's last word, entry, raises)`, sorted by key.
+    pub index: Vec<(u64, u16, bool)>,
+}
+
+/// A hash of a word, ASCII letters folded.
+pub(crate) fn word_key(word: &[u8]) -> u64 {
+    word.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+impl ContextWords {
+    pub(crate) fn new(ctx: &crate::rules::Context) -> ContextWords {
+        let split = |entries: &[String]| -> Vec<Vec<Vec<u8>>> {
+            entries
+                .iter()
+                .map(|e| {
+                    e.as_bytes()
+                        .split(|b| !b.is_ascii_alphanumeric())
+                        .filter(|w| !w.is_empty())
+                        .map(|w| w.to_ascii_lowercase())
+                        .collect::<Vec<_>>()
+                })
+                .filter(|words| !words.is_empty())
+                .collect()
+        };
+        let raise = split(&ctx.raise);
+        let lower = split(&ctx.lower);
+        let mut index = Vec::new();
+        for (list, raises) in [(&raise, true), (&lower, false)] {
+            for (i, entry) in list.iter().enumerate() {
+                if let Some(last) = entry.last() {
+                    index.push((word_key(last), i as u16, raises));
+                }
+            }
+        }
+        index.sort();
+        ContextWords {
+            window: ctx.window,
+            raise,
+            lower,
+            raise_by: ctx.raise_by,
+            lower_by: ctx.lower_by,
+            index,
+        }
+    }
+
+    /// Whether there are any words.
+    pub fn is_empty(&self) -> bool {
+        self.raise.is_empty() && self.lower.is_empty()
+    }
 }
 
 /// What the first pass over all python-semantics patterns collects.
@@ -132,13 +212,22 @@ fn last_line(s: &str) -> String {
 }
 
 /// Builds a detector's automata with the engine's size limits.
-fn build(pack: &Pack, d: &Detector, hir: &Hir) -> Result<meta::Regex, RulesError> {
+///
+/// PERF: meta's own limits for the full DFA (40 KiB) keep compile time
+/// low; larger DFAs took most of the 70 ms an engine used to take. The
+/// `prefilter` is off for detectors searched in digit runs: meta's literal
+/// prefilter (a Teddy searcher over digit prefixes) costs more to start
+/// than the whole search of a run of a dozen bytes.
+fn build(
+    pack: &Pack,
+    d: &Detector,
+    hir: &Hir,
+    prefilter: bool,
+) -> Result<meta::Regex, RulesError> {
     let config = meta::Config::new()
         .nfa_size_limit(Some(NFA_SIZE_LIMIT))
-        .onepass_size_limit(Some(NFA_SIZE_LIMIT))
-        .dfa_size_limit(Some(NFA_SIZE_LIMIT))
-        .dfa_state_limit(Some(10_000))
-        .hybrid_cache_capacity(CACHE_CAPACITY);
+        .hybrid_cache_capacity(CACHE_CAPACITY)
+        .auto_prefilter(prefilter);
     meta::Builder::new().configure(config).build_from_hir(hir).map_err(|e| {
         let reason = match e.size_limit() {
             Some(limit) => {
@@ -176,14 +265,6 @@ pub(crate) fn detector(
 ) -> Result<Compiled, RulesError> {
     let d = &pack.detectors[index];
     let hir = parse(pack, d, d.case_insensitive, alphabet)?;
-    let regex = build(pack, d, &hir)?;
-    let redact = if d.case_insensitive && pack.redaction.case_sensitive {
-        let cs = parse(pack, d, false, alphabet)?;
-        Some(build(pack, d, &cs)?)
-    } else {
-        None
-    };
-    let group_idx = group_index(pack, d, regex.group_info())?;
 
     // What a match must contain, in real code points.
     let unmap = |c: &ClassUnicode| match alphabet {
@@ -200,6 +281,7 @@ pub(crate) fn detector(
     digits.intersect(&run_class);
     let min_digits = analyze::min_count(&hir, &remap(&digits));
     let min_at = analyze::min_count(&hir, &byte_set(b'@'));
+    let digit_streak = analyze::min_streak(&hir, &remap(&digits));
     let min_len = hir.properties().minimum_len().unwrap_or(0);
     let mut needs = Vec::new();
     for b in b"@:.-_/=#$%&+".iter().copied() {
@@ -209,41 +291,158 @@ pub(crate) fn detector(
         }
     }
 
-    // The cheapest way to find candidates.
-    // Prefixes over stand-ins would never meet real text.
+    // The cheapest way to find candidates: a rare byte every match holds,
+    // then literal prefixes (not starting with a digit, which would mark
+    // every number), then digits. Prefixes over stand-ins would never
+    // meet real text.
+    let folded_count = |p: &Vec<Vec<u8>>| {
+        let mut f: Vec<Vec<u8>> = p.iter().map(|x| x.to_ascii_lowercase()).collect();
+        f.sort();
+        f.dedup();
+        f.len()
+    };
     let prefixes = analyze::prefixes(&hir, 4).filter(|p| {
         !p.is_empty()
-            && p.iter().all(|x| x.len() >= 2)
+            && folded_count(p) <= 64
+            && p.iter().all(|x| x.len() >= 2 && !x[0].is_ascii_digit())
             && (alphabet.is_none() || p.iter().all(|x| x.is_ascii()))
     });
+    let mut streak = 0;
     let (trigger, min_trigger) = if min_at > 0 {
         (Trigger::Run(group(&byte_set(b'@'))), min_at)
-    } else if min_digits > 0 {
-        (Trigger::Run(group(&digits)), min_digits)
     } else if let Some(p) = prefixes {
-        let mut folded: Vec<Vec<u8>> = p
-            .iter()
-            .map(|x| x.iter().map(|&b| super::trigger::fold(b)).collect())
-            .collect();
-        folded.sort();
-        folded.dedup();
-        (Trigger::Prefix(folded), 0)
+        (prefix_trigger(&hir, p), 0)
+    } else if min_digits > 0 {
+        streak = digit_streak;
+        (Trigger::Run(group(&digits)), min_digits)
     } else if let Some(&(b, n)) = needs.iter().find(|(b, _)| *b != b'.' && *b != b'-')
     {
         (Trigger::Run(group(&byte_set(b))), n)
     } else {
         (Trigger::Full, 0)
     };
+
+    // The automata.
+    let prefilter = !matches!(trigger, Trigger::Run(_));
+    let regex = build(pack, d, &hir, prefilter)?;
+    let redact = if d.case_insensitive && pack.redaction.case_sensitive {
+        let cs = parse(pack, d, false, alphabet)?;
+        Some(build(pack, d, &cs, prefilter)?)
+    } else {
+        None
+    };
+    let group_idx = group_index(pack, d, regex.group_info())?;
+    let fast = match trigger {
+        Trigger::Run(_) | Trigger::Prefix { .. } => lazy_regex(&hir),
+        Trigger::Full => None,
+    };
     Ok(Compiled {
         index,
         entity: d.entity,
         regex,
+        fast,
         redact,
         group: group_idx,
         trigger,
         run_class,
         min_trigger,
         min_len,
+        max_len: hir.properties().maximum_len(),
         needs,
+        streak,
+        hir,
+        context: ContextWords::new(&d.context),
     })
+}
+
+/// Forward and reverse lazy DFAs for `hir`, or `None` when they do not
+/// build within the limits.
+fn lazy_regex(hir: &Hir) -> Option<regex_automata::hybrid::regex::Regex> {
+    use regex_automata::hybrid::{dfa::DFA, regex::Regex};
+    use regex_automata::nfa::thompson;
+    let nfa = |reverse: bool| {
+        thompson::Compiler::new()
+            .configure(
+                thompson::Config::new()
+                    .nfa_size_limit(Some(NFA_SIZE_LIMIT))
+                    .reverse(reverse)
+                    .which_captures(thompson::WhichCaptures::None),
+            )
+            .build_from_hir(hir)
+            .ok()
+    };
+    let dfa = |nfa, reverse: bool| {
+        let config = DFA::config()
+            .unicode_word_boundary(true)
+            .cache_capacity(CACHE_CAPACITY)
+            .prefilter(None);
+        let config = if reverse {
+            config.match_kind(regex_automata::MatchKind::All)
+        } else {
+            config
+        };
+        DFA::builder().configure(config).build_from_nfa(nfa).ok()
+    };
+    let fwd = dfa(nfa(false)?, false)?;
+    let rev = dfa(nfa(true)?, true)?;
+    Some(Regex::builder().build_from_dfas(fwd, rev))
+}
+
+/// A prefix trigger: folded when every case variant of each prefix's first
+/// two bytes is itself a prefix, and at word starts when the pattern opens
+/// with a word boundary before a word character.
+fn prefix_trigger(hir: &Hir, raw: Vec<Vec<u8>>) -> Trigger {
+    use super::trigger::fold;
+    let heads: Vec<[u8; 2]> = raw.iter().map(|p| [p[0], p[1]]).collect();
+    let fold_ok = heads.iter().all(|h| {
+        let variants = |b: u8| {
+            if b.is_ascii_alphabetic() {
+                vec![b.to_ascii_lowercase(), b.to_ascii_uppercase()]
+            } else {
+                vec![b]
+            }
+        };
+        variants(h[0]).iter().all(|&a| variants(h[1]).iter().all(|&b| heads.contains(&[a, b])))
+    });
+    let word_start = analyze::opens_with_word_boundary(hir)
+        && raw.iter().all(|p| p[0].is_ascii_alphanumeric() || p[0] == b'_');
+    let mut prefixes: Vec<Vec<u8>> = if fold_ok {
+        raw.iter().map(|x| x.iter().map(|&b| fold(b)).collect()).collect()
+    } else {
+        raw
+    };
+    prefixes.sort();
+    prefixes.dedup();
+    Trigger::Prefix { prefixes, fold: fold_ok, word_start }
+}
+
+/// The sieve of a run group: one lazy DFA over all of its detectors'
+/// patterns that reports, in a single pass over a run, which of them
+/// match anywhere in it.
+///
+/// # Errors
+///
+/// When the combined automaton is over the size limit.
+pub(crate) fn sieve(hirs: &[&Hir]) -> Result<regex_automata::hybrid::dfa::DFA, String> {
+    use regex_automata::hybrid::dfa::DFA;
+    use regex_automata::nfa::thompson;
+    use regex_automata::MatchKind;
+    let nfa = thompson::Compiler::new()
+        .configure(
+            thompson::Config::new()
+                .nfa_size_limit(Some(4 * NFA_SIZE_LIMIT))
+                .which_captures(thompson::WhichCaptures::None),
+        )
+        .build_many_from_hir(hirs)
+        .map_err(|e| format!("cannot compile the run sieve: {e}"))?;
+    DFA::builder()
+        .configure(
+            DFA::config()
+                .match_kind(MatchKind::All)
+                .unicode_word_boundary(true)
+                .cache_capacity(CACHE_CAPACITY)
+                .minimum_cache_clear_count(None),
+        )
+        .build_from_nfa(nfa)
+        .map_err(|e| format!("cannot compile the run sieve: {e}"))
 }

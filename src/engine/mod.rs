@@ -31,6 +31,7 @@ mod analyze;
 mod compile;
 mod keywords;
 pub(crate) mod python;
+mod simd;
 pub(crate) mod trigger;
 
 use std::panic::{RefUnwindSafe, UnwindSafe};
@@ -41,12 +42,12 @@ use regex_automata::util::captures::Captures;
 use regex_automata::util::pool::{Pool, PoolGuard};
 use regex_syntax::hir::ClassUnicode;
 
-pub(crate) use compile::{Compiled, Trigger};
+pub(crate) use compile::{word_key, Compiled, ContextWords, Trigger};
 pub(crate) use keywords::Keywords;
 
 use crate::rules::{Pack, RulesError};
 
-use trigger::Classifier;
+use trigger::{Classifier, PairSpec};
 
 /// Bit of [`Inner::byte_groups`] for bytes that can begin a form the
 /// normalised view rewrites.
@@ -71,7 +72,21 @@ pub(crate) struct RunGroup {
     pub class_ascii: [bool; 128],
     /// Detectors searched in the run.
     pub detectors: Vec<usize>,
+    /// ASCII bytes whose count in a run some detector needs (at most 8).
+    pub counted: Vec<u8>,
+    /// For each ASCII byte: [`IN_RUN`], [`TRIGGER`], and in the bits above
+    /// them one plus its index in `counted` (0 when not counted).
+    pub flags: [u8; 128],
+    /// The fewest trigger characters any of the group's detectors needs.
+    pub min_trigger: usize,
+    /// One automaton over all the group's patterns.
+    pub sieve: regex_automata::hybrid::dfa::DFA,
 }
+
+/// [`RunGroup::flags`]: the byte may be part of a run.
+pub(crate) const IN_RUN: u8 = 1;
+/// [`RunGroup::flags`]: the byte is a trigger.
+pub(crate) const TRIGGER: u8 = 2;
 
 /// Something the candidate scan found the first two bytes of.
 #[derive(Clone, Copy, Debug)]
@@ -112,6 +127,10 @@ pub(crate) struct Scratch {
     pub buf: Vec<u8>,
     /// Source offsets of `buf`.
     pub offsets: Vec<usize>,
+    /// Caches of the run groups' sieves.
+    pub sieves: Vec<regex_automata::hybrid::dfa::Cache>,
+    /// Caches of the detectors' lazy DFAs.
+    pub fast: Vec<Option<regex_automata::hybrid::regex::Cache>>,
 }
 
 type MakeScratch =
@@ -186,7 +205,18 @@ impl Scratch {
             .iter()
             .map(|d| d.group.map(|_| d.regex.create_captures()))
             .collect();
-        Scratch { caches, redact_caches, captures, buf: Vec::new(), offsets: Vec::new() }
+        let sieves = inner.groups.iter().map(|g| g.sieve.create_cache()).collect();
+        let fast =
+            inner.detectors.iter().map(|d| d.fast.as_ref().map(|r| r.create_cache())).collect();
+        Scratch {
+            caches,
+            redact_caches,
+            captures,
+            buf: Vec::new(),
+            offsets: Vec::new(),
+            sieves,
+            fast,
+        }
     }
 }
 
@@ -221,7 +251,8 @@ fn compile(pack: Pack) -> Result<Inner, RulesError> {
     if triggers.len() > 31 {
         return Err(RulesError::new(&pack.source, "more than 31 distinct run triggers"));
     }
-    let groups = run_groups(&triggers, &detectors);
+    let groups = run_groups(&triggers, &detectors)
+        .map_err(|e| RulesError::new(&pack.source, e))?;
     let full = detectors
         .iter()
         .enumerate()
@@ -256,20 +287,27 @@ fn compile(pack: Pack) -> Result<Inner, RulesError> {
             byte_groups[b as usize] |= VIEW_BIT;
         }
     }
-    let (pairs, users) = pair_table(&detectors, &keywords);
+    let users = pair_table(&detectors, &keywords);
     let mut single = [false; 256];
     for (b, s) in single.iter_mut().enumerate() {
         *s = byte_groups[b] != 0;
     }
-    let classifier = Classifier::new(&single, &pairs);
+    let specs: Vec<PairSpec> = users.iter().map(|(s, _)| *s).collect();
+    let classifier = Classifier::new(&single, &specs);
     let pair_users = classifier
         .pairs
         .iter()
         .map(|g| {
             users
                 .iter()
-                .filter(|(a, b, _)| *a == g.first && g.seconds.contains(b))
-                .map(|(_, _, u)| *u)
+                .filter(|(spec, _)| {
+                    let (a, b, c) = spec.stored();
+                    a == g.first
+                        && spec.fold == g.fold
+                        && spec.word_start == g.word_start
+                        && g.rest.contains(&(b, c))
+                })
+                .map(|(_, u)| *u)
                 .collect::<Vec<_>>()
         })
         .map(|mut v| {
@@ -307,7 +345,10 @@ fn same_user(a: &PairUser, b: &PairUser) -> bool {
     }
 }
 
-fn run_groups(triggers: &[ClassUnicode], detectors: &[Compiled]) -> Vec<RunGroup> {
+fn run_groups(
+    triggers: &[ClassUnicode],
+    detectors: &[Compiled],
+) -> Result<Vec<RunGroup>, String> {
     triggers
         .iter()
         .enumerate()
@@ -319,40 +360,64 @@ fn run_groups(triggers: &[ClassUnicode], detectors: &[Compiled]) -> Vec<RunGroup
                 .map(|(i, _)| i)
                 .collect();
             let mut class = t.clone();
+            let mut counted = Vec::new();
             for &i in &members {
                 class.union(&detectors[i].run_class);
+                for &(b, _) in &detectors[i].needs {
+                    if !counted.contains(&b) && counted.len() < 8 {
+                        counted.push(b);
+                    }
+                }
             }
-            RunGroup {
-                trigger_ascii: ascii_table(t),
+            let hirs: Vec<&regex_syntax::hir::Hir> =
+                members.iter().map(|&i| &detectors[i].hir).collect();
+            let trigger_ascii = ascii_table(t);
+            let class_ascii = ascii_table(&class);
+            let mut flags = [0u8; 128];
+            for (b, f) in flags.iter_mut().enumerate() {
+                *f = u8::from(class_ascii[b]) * IN_RUN | u8::from(trigger_ascii[b]) * TRIGGER;
+                if let Some(k) = counted.iter().position(|&c| usize::from(c) == b) {
+                    *f |= ((k + 1) as u8) << 2;
+                }
+            }
+            let min_trigger =
+                members.iter().map(|&i| detectors[i].min_trigger).min().unwrap_or(0);
+            Ok(RunGroup {
+                trigger_ascii,
                 trigger: t.clone(),
-                class_ascii: ascii_table(&class),
+                class_ascii,
                 class,
+                counted,
+                flags,
+                min_trigger,
+                sieve: compile::sieve(&hirs)?,
                 detectors: members,
-            }
+            })
         })
         .collect()
 }
 
-/// The folded byte pairs of every prefix trigger and keyword spelling.
+/// The byte pairs of every prefix trigger and keyword spelling.
 fn pair_table(
     detectors: &[Compiled],
     keywords: &[Keywords],
-) -> (Vec<(u8, u8)>, Vec<(u8, u8, PairUser)>) {
+) -> Vec<(PairSpec, PairUser)> {
     let mut users = Vec::new();
     for (i, d) in detectors.iter().enumerate() {
-        if let Trigger::Prefix(prefixes) = &d.trigger {
+        if let Trigger::Prefix { prefixes, fold, word_start } = &d.trigger {
             for p in prefixes {
-                users.push((p[0], p[1], PairUser::Detector(i)));
+                users.push((PairSpec::new(p, *fold, *word_start), PairUser::Detector(i)));
             }
         }
     }
     for (l, k) in keywords.iter().enumerate() {
+        let word_start = k.mode == crate::rules::KeywordMode::Word;
         for (v, var) in k.variants.iter().enumerate() {
-            users.push((var.bytes[0], var.bytes[1], PairUser::Keyword { list: l, variant: v }));
+            let spec = PairSpec::new(&var.bytes, true, word_start);
+            users.push((spec, PairUser::Keyword { list: l, variant: v }));
         }
     }
-    let pairs = users.iter().map(|&(a, b, _)| (a, b)).collect();
-    (pairs, users)
+    users
 }
 
 /// The comparable form of a value for the allow-list: digits only when it

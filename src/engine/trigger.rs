@@ -6,13 +6,8 @@
 //! character a detector or the normalised view cares about) and a bit per
 //! position where two bytes begin a literal prefix of a detector or a
 //! keyword (`ey` of a JWT, `pa` of `password`), with ASCII letters folded.
-//! The loops are written over fixed-size arrays so that the compiler turns
-//! them into SIMD compares; no `unsafe` is needed. Everything after this
-//! step runs only at the marked positions.
-//!
-//! PERF: `benches/scan.rs` (`scan/default/*`) measures this pass together
-//! with the work it saves; on generated mail it classifies well over
-//! 5 GB/s, so it costs a small part of the per-byte budget.
+//! The classification itself is [`super::simd`]'s nibble tables.
+//! Everything after this step runs only at the marked positions.
 
 /// The number of bytes classified at once.
 pub(crate) const BLOCK: usize = 64;
@@ -23,153 +18,218 @@ pub(crate) fn fold(b: u8) -> u8 {
     b | ((b.wrapping_sub(b'A') < 26) as u8) << 5
 }
 
-/// Positions in one block where something can start.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Marks {
-    /// Bytes in one of the single-byte trigger ranges.
-    pub singles: u64,
-    /// Positions where a byte pair of a prefix group begins.
-    pub pairs: u64,
+pub(crate) use super::simd::Marks;
+use super::simd::{self, Nibbles, Tables};
+
+/// One pair class: a first byte (folded or exact) and the bytes that may
+/// follow it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct PairGroup {
+    /// The first byte; lower case when `fold`.
+    pub first: u8,
+    /// Compare ASCII letters case-insensitively.
+    pub fold: bool,
+    /// Only where the byte before is not an ASCII letter or digit.
+    pub word_start: bool,
+    /// Second and (when the prefix has one) third bytes; lower case when
+    /// `fold`.
+    pub rest: Vec<(u8, Option<u8>)>,
 }
 
-/// A set of second bytes after one (folded) first byte.
-#[derive(Clone, Debug)]
-pub(crate) struct PairGroup {
-    pub first: u8,
-    pub seconds: Vec<u8>,
+/// What asks for a pair: the first three bytes of a prefix (the third may
+/// be absent), whether to fold case, and whether at word starts only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct PairSpec {
+    pub bytes: (u8, u8, Option<u8>),
+    pub fold: bool,
+    pub word_start: bool,
+}
+
+impl PairSpec {
+    /// The spec of a prefix of at least two bytes.
+    pub(crate) fn new(prefix: &[u8], fold: bool, word_start: bool) -> PairSpec {
+        PairSpec { bytes: (prefix[0], prefix[1], prefix.get(2).copied()), fold, word_start }
+    }
+
+    /// Whether this spec's bytes, as its group stores them, are
+    /// `(first, second, third)`.
+    pub(crate) fn stored(&self) -> (u8, u8, Option<u8>) {
+        let (a, b, c) = self.bytes;
+        if self.fold { (fold(a), fold(b), c.map(fold)) } else { (a, b, c) }
+    }
 }
 
 /// The compiled candidate scan.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Classifier {
-    /// Inclusive byte ranges that mark a single-byte candidate.
-    singles: Vec<(u8, u8)>,
-    /// Prefix groups, keyed by folded first byte.
+    tables: Tables,
+    any: bool,
+    /// Pair classes, for the exact check at a mark.
     pub pairs: Vec<PairGroup>,
+    /// For each byte value, the pair classes whose first byte it can be.
+    by_first: Vec<Vec<u16>>,
+}
+
+/// A byte and, for a folded ASCII letter, its other case.
+fn cases(b: u8, fold: bool) -> Vec<u8> {
+    if fold && b.is_ascii_alphabetic() {
+        vec![b.to_ascii_lowercase(), b.to_ascii_uppercase()]
+    } else {
+        vec![b]
+    }
 }
 
 impl Classifier {
-    /// Builds a classifier from the bytes that start runs and the folded
-    /// byte pairs that start prefixes.
-    pub(crate) fn new(single: &[bool; 256], pairs: &[(u8, u8)]) -> Classifier {
-        let mut singles = Vec::new();
-        let mut b = 0usize;
-        while b < 256 {
-            if single[b] {
-                let lo = b;
-                while b + 1 < 256 && single[b + 1] {
-                    b += 1;
-                }
-                singles.push((lo as u8, b as u8));
+    /// Builds a classifier from the bytes that start runs and the pairs
+    /// that start prefixes.
+    pub(crate) fn new(single: &[bool; 256], specs: &[PairSpec]) -> Classifier {
+        let mut pairs: Vec<PairGroup> = Vec::new();
+        for spec in specs {
+            let (a, b, c) = spec.stored();
+            let key = |g: &PairGroup| {
+                g.first == a && g.fold == spec.fold && g.word_start == spec.word_start
+            };
+            match pairs.iter_mut().find(|g| key(g)) {
+                Some(g) if !g.rest.contains(&(b, c)) => g.rest.push((b, c)),
+                Some(_) => {}
+                None => pairs.push(PairGroup {
+                    first: a,
+                    fold: spec.fold,
+                    word_start: spec.word_start,
+                    rest: vec![(b, c)],
+                }),
             }
-            b += 1;
         }
-        let mut groups: Vec<PairGroup> = Vec::new();
-        for &(a, c) in pairs {
-            match groups.iter_mut().find(|g| g.first == a) {
-                Some(g) => {
-                    if !g.seconds.contains(&c) {
-                        g.seconds.push(c);
+        let mut tables = Tables { alnum: Tables::alnum(), ..Tables::default() };
+        tables.single = single_table(single);
+        // Pair groups share the sixteen bits round-robin; a shared bit
+        // needs a word start only if all its groups do.
+        let mut ws_all = [0xFFu8; 2];
+        for (i, g) in pairs.iter().enumerate() {
+            let (pass, bit) = ((i / 8) % 2, (i % 8) as u8);
+            for &x in &cases(g.first, g.fold) {
+                tables.first[pass].add(bit, x);
+            }
+            for &(s, t) in &g.rest {
+                for &x in &cases(s, g.fold) {
+                    tables.second[pass].add(bit, x);
+                }
+                match t {
+                    Some(t) => {
+                        for &x in &cases(t, g.fold) {
+                            tables.third[pass].add(bit, x);
+                        }
+                    }
+                    None => {
+                        for x in 0..=255 {
+                            tables.third[pass].add(bit, x);
+                        }
                     }
                 }
-                None => groups.push(PairGroup { first: a, seconds: vec![c] }),
+            }
+            if !g.word_start {
+                ws_all[pass] &= !(1 << bit);
             }
         }
-        Classifier { singles, pairs: groups }
+        for pass in 0..2 {
+            let used: u8 = (0..8).filter(|&b| pairs.len() > pass * 8 + b).fold(0, |m, b| m | 1 << b);
+            tables.word_start[pass] = ws_all[pass] & used;
+        }
+        let mut by_first = vec![Vec::new(); 256];
+        for (i, g) in pairs.iter().enumerate() {
+            for &x in &cases(g.first, g.fold) {
+                by_first[usize::from(x)].push(i as u16);
+            }
+        }
+        let any = single.iter().any(|&b| b) || !pairs.is_empty();
+        Classifier { tables, any, pairs, by_first }
     }
 
     /// Whether the classifier marks anything at all.
     pub(crate) fn is_empty(&self) -> bool {
-        self.singles.is_empty() && self.pairs.is_empty()
+        !self.any
     }
 
-    /// Classifies `hay[at..at + 64]`, reading one byte past the block for
-    /// pairs. Bytes past the end of `hay` are never marked.
+    /// Classifies `hay[at..at + 64]`. Bytes past the end of `hay` are
+    /// never marked.
     #[inline]
     pub(crate) fn block(&self, hay: &[u8], at: usize) -> Marks {
-        let mut cur = [0u8; BLOCK];
-        let mut next = [0u8; BLOCK];
-        let end = hay.len().min(at + BLOCK);
-        cur[..end - at].copy_from_slice(&hay[at..end]);
-        let nend = hay.len().min(at + BLOCK + 1);
-        if at + 1 < nend {
-            next[..nend - at - 1].copy_from_slice(&hay[at + 1..nend]);
-        }
-        let valid = if end - at == BLOCK { u64::MAX } else { (1u64 << (end - at)) - 1 };
-        Marks {
-            singles: self.singles(&cur) & valid,
-            pairs: self.pairs(&cur, &next) & valid,
-        }
+        let row = |r: usize| -> Option<&[u8; BLOCK]> {
+            let from = (at + r).checked_sub(1)?;
+            hay.get(from..from + BLOCK)?.try_into().ok()
+        };
+        let m = match (row(0), row(1), row(2), row(3)) {
+            (Some(a), Some(b), Some(c), Some(d)) => simd::classify(&self.tables, [a, b, c, d]),
+            _ => {
+                // An edge block: copy it, with the byte before and the two
+                // after, into a zero-padded buffer.
+                let mut buf = [0u8; BLOCK + 3];
+                let from = at.saturating_sub(1);
+                let to = hay.len().min(at + BLOCK + 2);
+                let dst = usize::from(at == 0);
+                buf[dst..dst + (to - from)].copy_from_slice(&hay[from..to]);
+                let row = |r: usize| -> &[u8; BLOCK] {
+                    buf[r..r + BLOCK].try_into().unwrap_or(&[0; BLOCK])
+                };
+                simd::classify(&self.tables, [row(0), row(1), row(2), row(3)])
+            }
+        };
+        let valid = match hay.len() - at {
+            n if n >= BLOCK => u64::MAX,
+            n => (1u64 << n) - 1,
+        };
+        Marks { singles: m.singles & valid, pairs: m.pairs & valid }
     }
 
-    #[inline]
-    fn singles(&self, cur: &[u8; BLOCK]) -> u64 {
-        let mut hit = [0u8; BLOCK];
-        for &(lo, hi) in &self.singles {
-            let width = hi - lo;
-            for i in 0..BLOCK {
-                hit[i] |= (cur[i].wrapping_sub(lo) <= width) as u8;
-            }
-        }
-        pack(&hit)
-    }
-
-    #[inline]
-    fn pairs(&self, cur: &[u8; BLOCK], next: &[u8; BLOCK]) -> u64 {
-        if self.pairs.is_empty() {
-            return 0;
-        }
-        let mut a = [0u8; BLOCK];
-        let mut b = [0u8; BLOCK];
-        for i in 0..BLOCK {
-            a[i] = fold(cur[i]);
-            b[i] = fold(next[i]);
-        }
-        let mut hit = [0u8; BLOCK];
-        for g in &self.pairs {
-            let mut first = [0u8; BLOCK];
-            for i in 0..BLOCK {
-                first[i] = (a[i] == g.first) as u8;
-            }
-            let mut second = [0u8; BLOCK];
-            for &s in &g.seconds {
-                for i in 0..BLOCK {
-                    second[i] |= (b[i] == s) as u8;
-                }
-            }
-            for i in 0..BLOCK {
-                hit[i] |= first[i] & second[i];
-            }
-        }
-        pack(&hit)
-    }
-
-    /// The prefix groups whose pair begins at `hay[p]`.
+    /// The pair classes that begin at `hay[p]`, exactly.
     pub(crate) fn pair_groups_at(
         &self,
         hay: &[u8],
         p: usize,
     ) -> impl Iterator<Item = usize> + '_ {
-        let a = fold(hay[p]);
-        let b = hay.get(p + 1).map(|&b| fold(b));
-        self.pairs.iter().enumerate().filter_map(move |(i, g)| {
-            (g.first == a && b.is_some_and(|b| g.seconds.contains(&b)))
-                .then_some(i)
+        let (b, c) = (hay.get(p + 1).copied(), hay.get(p + 2).copied());
+        let ws = p == 0 || !hay[p - 1].is_ascii_alphanumeric();
+        self.by_first[usize::from(hay[p])].iter().filter_map(move |&i| {
+            let g = &self.pairs[usize::from(i)];
+            let (y, z) = if g.fold { (b.map(fold), c.map(fold)) } else { (b, c) };
+            let hit = (ws || !g.word_start)
+                && g.rest.iter().any(|&(s, t)| Some(s) == y && (t.is_none() || t == z));
+            hit.then_some(usize::from(i))
         })
     }
 }
 
-/// Packs 64 bytes of 0 or 1 into a bit mask, byte `i` to bit `i`.
-#[inline(always)]
-fn pack(bits: &[u8; BLOCK]) -> u64 {
-    let mut m = 0u64;
-    for (j, chunk) in bits.chunks_exact(8).enumerate() {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(w);
-        m |= (w.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (j * 8);
+/// The nibble table of the run-start bytes: one bit per distinct set of
+/// low nibbles, rows beyond eight merged into the last bit.
+fn single_table(single: &[bool; 256]) -> Nibbles {
+    let mut rows: Vec<(u16, Vec<u8>)> = Vec::new();
+    for hi in 0..16u8 {
+        let mut lo_set = 0u16;
+        for lo in 0..16u8 {
+            if single[usize::from(hi << 4 | lo)] {
+                lo_set |= 1 << lo;
+            }
+        }
+        if lo_set == 0 {
+            continue;
+        }
+        match rows.iter_mut().find(|(set, _)| *set == lo_set) {
+            Some((_, his)) => his.push(hi),
+            None => rows.push((lo_set, vec![hi])),
+        }
     }
-    m
+    let mut n = Nibbles::default();
+    for (i, (lo_set, his)) in rows.iter().enumerate() {
+        let bit = i.min(7) as u8;
+        for lo in 0..16u8 {
+            if lo_set >> lo & 1 == 1 {
+                for &hi in his {
+                    n.add(bit, hi << 4 | lo);
+                }
+            }
+        }
+    }
+    n
 }
 
 #[cfg(test)]
@@ -182,7 +242,7 @@ mod tests {
         for b in b'0'..=b'9' {
             single[b as usize] = true;
         }
-        let c = Classifier::new(&single, &[(b'e', b'y')]);
+        let c = Classifier::new(&single, &[PairSpec::new(b"ey", true, false)]);
         let mut hay = vec![b'.'; 130];
         hay[3] = b'7';
         hay[63] = b'E';
@@ -194,15 +254,14 @@ mod tests {
         let m2 = c.block(&hay, 128);
         assert_eq!(m2.singles, 1 << 1);
         assert_eq!(m2.pairs, 0);
+        assert_eq!(c.pair_groups_at(&hay, 63).collect::<Vec<_>>(), vec![0]);
     }
 
     #[test]
-    fn pack_matches_scalar() {
-        let mut bits = [0u8; BLOCK];
-        for i in (0..BLOCK).step_by(3) {
-            bits[i] = 1;
-        }
-        let want = (0..BLOCK).step_by(3).fold(0u64, |m, i| m | 1 << i);
-        assert_eq!(pack(&bits), want);
+    fn word_start_pairs_skip_inside_words() {
+        let c = Classifier::new(&[false; 256], &[PairSpec::new(b"pa", true, true)]);
+        let hay = b"xpa pa.pa Pa";
+        let m = c.block(hay, 0);
+        assert_eq!(m.pairs, 1 << 4 | 1 << 7 | 1 << 10);
     }
 }

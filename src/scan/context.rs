@@ -1,16 +1,20 @@
 //! Scores from context: words near a match, and digit-run isolation.
 
-use crate::rules::Context;
+use crate::engine::{word_key, ContextWords};
+
+/// At most this many words before a match are read.
+const MAX_WORDS: usize = 16;
 
 /// The score change the words before `start` make.
 ///
 /// The window is the `ctx.window` bytes before the match, cut at the last
-/// line break. The context word nearest to the match decides: a `raise`
-/// word adds `raise_by`, a `lower` word subtracts `lower_by`. Words match
-/// whole, ASCII case-insensitively. Cost: linear in the window times the
-/// number of words.
-pub(crate) fn adjust(ctx: &Context, text: &[u8], start: usize) -> f32 {
-    if ctx.raise.is_empty() && ctx.lower.is_empty() {
+/// line break, split into words (runs of ASCII letters and digits). The
+/// context entry nearest to the match decides: a `raise` entry adds
+/// `raise_by`, a `lower` entry subtracts `lower_by`. Entries of several
+/// words match consecutive words. Words compare ASCII case-insensitively.
+/// Cost: linear in the window.
+pub(crate) fn adjust(ctx: &ContextWords, text: &[u8], start: usize) -> f32 {
+    if ctx.is_empty() {
         return 0.0;
     }
     let lo = start.saturating_sub(ctx.window);
@@ -18,40 +22,56 @@ pub(crate) fn adjust(ctx: &Context, text: &[u8], start: usize) -> f32 {
     if let Some(nl) = window.iter().rposition(|&b| b == b'\n') {
         window = &window[nl + 1..];
     }
-    let raise = nearest(&ctx.raise, window);
-    let lower = nearest(&ctx.lower, window);
-    match (raise, lower) {
-        (Some(r), Some(l)) if r < l => ctx.raise_by,
-        (Some(_), None) => ctx.raise_by,
-        (_, Some(_)) => -ctx.lower_by,
-        (None, None) => 0.0,
-    }
-}
-
-/// The distance from the end of `window` to the end of the nearest whole
-/// occurrence of any of `words`.
-fn nearest(words: &[String], window: &[u8]) -> Option<usize> {
-    let mut best: Option<usize> = None;
-    for w in words {
-        let w = w.as_bytes();
-        if w.len() > window.len() {
-            continue;
+    // Words from the nearest back, as spans of `window`.
+    let mut words: [(usize, usize); MAX_WORDS] = [(0, 0); MAX_WORDS];
+    let mut n = 0;
+    let mut end = window.len();
+    while n < MAX_WORDS {
+        while end > 0 && !window[end - 1].is_ascii_alphanumeric() {
+            end -= 1;
         }
-        for at in (0..=window.len() - w.len()).rev() {
-            let end = at + w.len();
-            if best.is_some_and(|b| window.len() - end >= b) {
+        if end == 0 {
+            break;
+        }
+        let mut begin = end;
+        while begin > 0 && window[begin - 1].is_ascii_alphanumeric() {
+            begin -= 1;
+        }
+        words[n] = (begin, end);
+        n += 1;
+        end = begin;
+    }
+    let word = |k: usize| &window[words[k].0..words[k].1];
+    // Whether `entry` ends at word `k` (counting from the nearest).
+    let ends_at = |entry: &[Vec<u8>], k: usize| {
+        entry.len() <= n - k
+            && entry
+                .iter()
+                .rev()
+                .enumerate()
+                .all(|(j, w)| word(k + j).eq_ignore_ascii_case(w))
+    };
+    for k in 0..n {
+        let key = word_key(word(k));
+        let from = ctx.index.partition_point(|e| e.0 < key);
+        let mut hit = None;
+        for &(ek, i, raises) in &ctx.index[from..] {
+            if ek != key {
                 break;
             }
-            let hit = window[at..end].eq_ignore_ascii_case(w)
-                && (at == 0 || !window[at - 1].is_ascii_alphanumeric())
-                && (end == window.len() || !window[end].is_ascii_alphanumeric());
-            if hit {
-                best = Some(window.len() - end);
-                break;
+            let list = if raises { &ctx.raise } else { &ctx.lower };
+            if ends_at(&list[usize::from(i)], k) {
+                // A raise entry wins a tie at the same word.
+                hit = Some(raises || hit == Some(true));
             }
         }
+        match hit {
+            Some(true) => return ctx.raise_by,
+            Some(false) => return -ctx.lower_by,
+            None => {}
+        }
     }
-    best
+    0.0
 }
 
 /// Whether `text[start..end]` stands alone: no letter or digit touches it,
@@ -81,14 +101,14 @@ pub(crate) fn isolated(text: &[u8], start: usize, end: usize) -> bool {
 mod tests {
     use super::*;
 
-    fn ctx() -> Context {
-        Context {
+    fn ctx() -> ContextWords {
+        ContextWords::new(&crate::rules::Context {
             window: 32,
-            raise: vec!["card".into(), "cc".into()],
+            raise: vec!["card".into(), "social security".into()],
             lower: vec!["tracking".into()],
             raise_by: 0.3,
             lower_by: 0.6,
-        }
+        })
     }
 
     #[test]
@@ -102,6 +122,8 @@ mod tests {
         assert_eq!(adjust(&ctx(), t, 8), 0.0);
         let t = b"card\n4111";
         assert_eq!(adjust(&ctx(), t, 5), 0.0);
+        let t = b"Social  Security: 4111";
+        assert_eq!(adjust(&ctx(), t, 18), 0.3);
     }
 
     #[test]

@@ -17,7 +17,9 @@ use regex_automata::{Anchored, Input};
 
 use crate::engine::python::{contains, decode};
 use crate::engine::trigger::{fold, BLOCK};
-use crate::engine::{normalize_value, Inner, PairUser, Scratch, Trigger, VIEW_BIT};
+use crate::engine::{
+    normalize_value, Inner, PairUser, Scratch, Trigger, IN_RUN, TRIGGER, VIEW_BIT,
+};
 use crate::rules::validate::Verdict;
 use crate::rules::KeywordMode;
 
@@ -185,60 +187,157 @@ impl<'a> FieldScan<'a> {
     }
 
     /// Grows the run of group `g` around the trigger at `p` and searches
-    /// it with each detector whose minimums it meets.
+    /// it with each detector whose minimums it meets and whose pattern the
+    /// group's sieve saw match.
     fn run(&mut self, g: usize, p: usize) {
         let text = self.text;
         let group = &self.inner.groups[g];
-
-        // A non-ASCII lead byte marks only a possible trigger.
-        let (c, _) = decode(text, p);
-        let is_trigger = match c {
+        let is_trigger = |c: Option<u32>| match c {
             Some(c) if c < 0x80 => group.trigger_ascii[c as usize],
             Some(c) => char::from_u32(c).is_some_and(|c| contains(&group.trigger, c)),
             None => false,
         };
-        if !is_trigger {
+
+        // A non-ASCII lead byte marks only a possible trigger.
+        if text[p] >= 0x80 && !is_trigger(decode(text, p).0) {
             return;
         }
 
-        // Grow left, then right, counting what the detectors need.
+        // Grow left.
         let mut start = p;
         while start > 0 {
-            let prev = char_start(text, start);
-            if !self.in_class(g, decode(text, prev).0) {
-                break;
-            }
-            start = prev;
-        }
-        let mut end = start;
-        let mut triggers = 0usize;
-        let mut counts = [0usize; 128];
-        while end < text.len() {
-            let (c, len) = decode(text, end);
-            if !self.in_class(g, c) {
-                break;
-            }
-            if let Some(c) = c {
-                if c < 0x80 {
-                    counts[c as usize] += 1;
-                    triggers += usize::from(group.trigger_ascii[c as usize]);
-                } else if char::from_u32(c).is_some_and(|c| contains(&group.trigger, c)) {
-                    triggers += 1;
+            let b = text[start - 1];
+            if b < 0x80 {
+                if group.flags[usize::from(b)] & IN_RUN == 0 {
+                    break;
                 }
+                start -= 1;
+            } else {
+                let prev = char_start(text, start);
+                if !self.in_class(g, decode(text, prev).0) {
+                    break;
+                }
+                start = prev;
+            }
+        }
+
+        // Grow right, counting what the detectors need.
+        let mut end = start;
+        let (mut triggers, mut streak, mut longest) = (0usize, 0usize, 0usize);
+        let mut counts = [0usize; 8];
+        while end < text.len() {
+            let b = text[end];
+            let (trig, len) = if b < 0x80 {
+                let f = group.flags[usize::from(b)];
+                if f & IN_RUN == 0 {
+                    break;
+                }
+                if f >> 2 != 0 {
+                    counts[usize::from(f >> 2) - 1] += 1;
+                }
+                (f & TRIGGER != 0, 1)
+            } else {
+                let (c, len) = decode(text, end);
+                if !self.in_class(g, c) {
+                    break;
+                }
+                (is_trigger(c), len)
+            };
+            if trig {
+                triggers += 1;
+                streak += 1;
+                longest = longest.max(streak);
+            } else {
+                streak = 0;
             }
             end += len;
         }
         self.processed[g] = end;
+        if triggers < group.min_trigger {
+            return;
+        }
 
-        for k in 0..group.detectors.len() {
-            let d = self.inner.groups[g].detectors[k];
+        // Detectors whose minimums the run meets.
+        let mut wanted = Vec::new();
+        for (k, &d) in group.detectors.iter().enumerate() {
             let det = &self.inner.detectors[d];
-            let fits = triggers >= det.min_trigger
+            let needs_met = det.needs.iter().all(|&(b, n)| {
+                group.counted.iter().position(|&c| c == b).is_none_or(|i| counts[i] >= n)
+            });
+            if triggers >= det.min_trigger
+                && longest >= det.streak
                 && end - start >= det.min_len
-                && det.needs.iter().all(|&(b, n)| counts[b as usize] >= n);
-            if fits {
+                && needs_met
+            {
+                wanted.push(k);
+            }
+        }
+        if wanted.is_empty() {
+            return;
+        }
+        let matched = self.sieve(g, start, end);
+        for k in wanted {
+            if k >= 64 || matched >> k & 1 == 1 {
+                let d = self.inner.groups[g].detectors[k];
                 self.search(d, start, end);
             }
+        }
+    }
+
+    /// Which of group `g`'s patterns match anywhere in `text[start..end]`,
+    /// as a bit mask of their positions in the group; all bits when the
+    /// sieve cannot tell (a quit byte, a cache that gave up).
+    fn sieve(&mut self, g: usize, start: usize, end: usize) -> u64 {
+        let text = self.text;
+        if self.inner.alphabet.is_some() {
+            let (lo, hi) = context_bounds(text, start, end);
+            if !text[lo..hi].is_ascii() {
+                return u64::MAX;
+            }
+        }
+        let dfa = &self.inner.groups[g].sieve;
+        let cache = &mut self.scratch.sieves[g];
+        let input = Input::new(text).range(start..end);
+        let Ok(mut sid) = dfa.start_state_forward(cache, &input) else {
+            return u64::MAX;
+        };
+        let mut found = 0u64;
+        let mut collect = |sid: regex_automata::hybrid::LazyStateID,
+                           cache: &regex_automata::hybrid::dfa::Cache| {
+            for i in 0..dfa.match_len(cache, sid) {
+                let pid = dfa.match_pattern(cache, sid, i).as_usize();
+                found |= 1u64.checked_shl(pid as u32).unwrap_or(0);
+            }
+        };
+        for &b in &text[start..end] {
+            sid = match dfa.next_state(cache, sid, b) {
+                Ok(sid) => sid,
+                Err(_) => return u64::MAX,
+            };
+            if sid.is_tagged() {
+                if sid.is_match() {
+                    collect(sid, cache);
+                } else if sid.is_dead() {
+                    return found;
+                } else if sid.is_quit() {
+                    return u64::MAX;
+                }
+            }
+        }
+        let last = if end < text.len() {
+            dfa.next_state(cache, sid, text[end])
+        } else {
+            dfa.next_eoi_state(cache, sid)
+        };
+        match last {
+            Ok(sid) if sid.is_quit() => u64::MAX,
+            Ok(sid) => {
+                if sid.is_match() {
+                    collect(sid, cache);
+                }
+                found
+            }
+            Err(_) => u64::MAX,
         }
     }
 
@@ -296,11 +395,20 @@ impl<'a> FieldScan<'a> {
             return;
         }
         let det = &self.inner.detectors[d];
-        let Trigger::Prefix(prefixes) = &det.trigger else { return };
-        if !prefixes.iter().any(|x| folded_eq(self.text, p, x)) {
+        let Trigger::Prefix { prefixes, fold, .. } = &det.trigger else { return };
+        let starts = |x: &Vec<u8>| {
+            if *fold {
+                folded_eq(self.text, p, x)
+            } else {
+                self.text[p..].starts_with(x)
+            }
+        };
+        if !prefixes.iter().any(starts) {
             return;
         }
-        let limit = self.inner.pack.max_match_len;
+        let limit = det.max_len.map_or(self.inner.pack.max_match_len, |m| {
+            m.saturating_add(1).min(self.inner.pack.max_match_len)
+        });
         let end = self.text.len().min(p.saturating_add(limit));
         let input = Input::new(self.text).range(p..end).anchored(Anchored::Yes);
         let Some(m) = self.find(d, &input) else { return };
@@ -315,8 +423,7 @@ impl<'a> FieldScan<'a> {
     fn search(&mut self, d: usize, start: usize, end: usize) {
         let text = self.text;
         let needs_transcode = self.inner.alphabet.is_some() && {
-            let lo = if start > 0 { char_start(text, start) } else { 0 };
-            let hi = if end < text.len() { end + decode(text, end).1 } else { end };
+            let (lo, hi) = context_bounds(text, start, end);
             !text[lo..hi].is_ascii()
         };
         if needs_transcode {
@@ -340,8 +447,7 @@ impl<'a> FieldScan<'a> {
     fn search_transcoded(&mut self, d: usize, start: usize, end: usize) {
         let text = self.text;
         let Some(alphabet) = self.inner.alphabet.as_ref() else { return };
-        let lo = if start > 0 { char_start(text, start) } else { 0 };
-        let hi = if end < text.len() { end + decode(text, end).1 } else { end };
+        let (lo, hi) = context_bounds(text, start, end);
         let mut buf = std::mem::take(&mut self.scratch.buf);
         let mut offsets = std::mem::take(&mut self.scratch.offsets);
         buf.clear();
@@ -383,18 +489,27 @@ impl<'a> FieldScan<'a> {
                 return Some((m.start(), m.end(), None));
             }
         }
+        let fast = match (det.fast.as_ref(), self.scratch.fast[d].as_mut()) {
+            (Some(fast), Some(cache)) => fast.try_search(cache, input).ok(),
+            _ => None,
+        };
         let cache = &mut self.scratch.caches[d];
+        let m = match fast {
+            Some(m) => m?,
+            None => det.regex.search_with(cache, input)?,
+        };
         match (det.group, self.scratch.captures[d].as_mut()) {
             (Some(g), Some(caps)) => {
-                det.regex.search_captures_with(cache, input, caps);
-                let m = caps.get_match()?;
+                // Groups only on the span the automaton already found.
+                let exact = input
+                    .clone()
+                    .range(m.start()..m.end())
+                    .anchored(Anchored::Yes);
+                det.regex.search_captures_with(cache, &exact, caps);
                 let span = caps.get_group(g).map(|s| (s.start, s.end));
                 Some((m.start(), m.end(), span))
             }
-            _ => {
-                let m = det.regex.search_with(cache, input)?;
-                Some((m.start(), m.end(), None))
-            }
+            _ => Some((m.start(), m.end(), None)),
         }
     }
 
@@ -437,7 +552,7 @@ impl<'a> FieldScan<'a> {
             return;
         }
         let score =
-            (rule.score + context::adjust(&rule.context, text, s.min(start))).clamp(0.0, 1.0);
+            (rule.score + context::adjust(&det.context, text, s.min(start))).clamp(0.0, 1.0);
         if score < inner.pack.threshold {
             return;
         }
@@ -455,6 +570,14 @@ impl<'a> FieldScan<'a> {
             validated,
         });
     }
+}
+
+/// `start..end` widened by one character on each side: the context a
+/// word boundary looks at.
+fn context_bounds(text: &[u8], start: usize, end: usize) -> (usize, usize) {
+    let lo = if start > 0 { char_start(text, start) } else { 0 };
+    let hi = if end < text.len() { end + decode(text, end).1 } else { end };
+    (lo, hi)
 }
 
 /// A captured value in matching quotes is reported without them.

@@ -10,7 +10,8 @@
 //! of the field or the next quoted-reply header (`On ... wrote:`,
 //! `-----Original Message-----`, `From:`), stand at most three non-blank
 //! lines. Anything after a signature separator (`-- `) that reads as a
-//! notice is a footer too.
+//! notice is a footer too. Only the paragraphs that hold keywords are ever
+//! looked at, so a field without keywords costs nothing here.
 
 use super::Span;
 
@@ -38,32 +39,6 @@ const NOTICE: &[&str] = &[
     "not the intended",
 ];
 
-/// A line with its quote markers stripped.
-struct Line {
-    span: Span,
-    blank: bool,
-    boundary: bool,
-}
-
-fn lines(text: &[u8]) -> Vec<Line> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    while start < text.len() {
-        let end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |i| start + i + 1);
-        let raw = &text[start..end];
-        let body = strip_quotes(raw);
-        let trimmed = body.trim_ascii();
-        let boundary = is_reply_header(trimmed);
-        out.push(Line {
-            span: Span { start, end },
-            blank: trimmed.is_empty(),
-            boundary,
-        });
-        start = end;
-    }
-    out
-}
-
 fn strip_quotes(mut line: &[u8]) -> &[u8] {
     loop {
         let t = line.trim_ascii_start();
@@ -75,63 +50,147 @@ fn strip_quotes(mut line: &[u8]) -> &[u8] {
 }
 
 fn is_reply_header(line: &[u8]) -> bool {
-    let lower = line.to_ascii_lowercase();
-    (lower.starts_with(b"on ") && lower.ends_with(b"wrote:"))
-        || lower.starts_with(b"-----original message")
-        || lower.starts_with(b"from: ")
+    let starts = |p: &[u8]| line.len() >= p.len() && line[..p.len()].eq_ignore_ascii_case(p);
+    let ends = |p: &[u8]| {
+        line.len() >= p.len() && line[line.len() - p.len()..].eq_ignore_ascii_case(p)
+    };
+    (starts(b"on ") && ends(b"wrote:"))
+        || starts(b"-----original message")
+        || starts(b"from: ")
         || line == b"--"
 }
 
 fn is_notice(text: &[u8]) -> bool {
-    let lower = text.to_ascii_lowercase();
-    NOTICE.iter().any(|p| memchr::memmem::find(&lower, p.as_bytes()).is_some())
+    static PHRASES: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> =
+        std::sync::OnceLock::new();
+    let ac = PHRASES.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(NOTICE)
+            .ok()
+    });
+    ac.as_ref().is_some_and(|ac| ac.is_match(text))
 }
 
-/// The footer spans of one body field.
-pub(crate) fn footers(text: &[u8]) -> Vec<Span> {
-    let lines = lines(text);
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < lines.len() {
-        if lines[i].blank || lines[i].boundary {
-            i += 1;
-            continue;
-        }
-        let first = i;
-        while i < lines.len() && !lines[i].blank && !lines[i].boundary {
-            i += 1;
-        }
-        let para = Span { start: lines[first].span.start, end: lines[i - 1].span.end };
-        if !is_notice(&text[para.start..para.end]) {
-            continue;
-        }
-        let after_signature = lines[..first].iter().any(|l| {
-            strip_quotes(&text[l.span.start..l.span.end]).trim_ascii_end() == b"--"
-        });
-        let trailing = lines[i..]
-            .iter()
-            .take_while(|l| !l.boundary)
-            .filter(|l| !l.blank)
-            .count()
-            <= 3;
-        if trailing || after_signature {
-            out.push(para);
-        }
+/// A line of the field: its span and its text without quote markers and
+/// surrounding blanks.
+fn line_at(text: &[u8], start: usize) -> (Span, &[u8]) {
+    let end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |i| start + i + 1);
+    (Span { start, end }, strip_quotes(&text[start..end]).trim_ascii())
+}
+
+/// The start of the line holding byte `at`.
+fn line_start(text: &[u8], at: usize) -> usize {
+    memchr::memrchr(b'\n', &text[..at]).map_or(0, |i| i + 1)
+}
+
+/// Answers "is this span inside a footer?" for one body field, looking
+/// only at the paragraphs asked about.
+pub(crate) struct Footers<'a> {
+    text: &'a [u8],
+    /// Paragraphs already judged.
+    seen: Vec<(Span, bool)>,
+    /// Where the first signature separator line starts, once looked up.
+    signature: Option<Option<usize>>,
+}
+
+impl<'a> Footers<'a> {
+    pub(crate) fn new(text: &'a [u8]) -> Footers<'a> {
+        Footers { text, seen: Vec::new(), signature: None }
     }
-    out
+
+    /// Whether `span` lies in a footer paragraph.
+    pub(crate) fn contains(&mut self, span: Span) -> bool {
+        if let Some(&(_, yes)) = self.seen.iter().find(|(p, _)| p.start <= span.start && span.end <= p.end) {
+            return yes;
+        }
+        let Some(para) = self.paragraph(span.start) else { return false };
+        let yes = span.end <= para.end
+            && is_notice(&self.text[para.start..para.end])
+            && (self.trailing(para.end) || self.after_signature(para.start));
+        self.seen.push((para, yes));
+        yes
+    }
+
+    /// The paragraph (lines between blank lines and reply headers) that
+    /// holds byte `at`.
+    fn paragraph(&self, at: usize) -> Option<Span> {
+        let text = self.text;
+        let first = line_start(text, at);
+        let (line, body) = line_at(text, first);
+        if body.is_empty() || is_reply_header(body) {
+            return None;
+        }
+        let mut start = first;
+        while start > 0 {
+            let prev = line_start(text, start - 1);
+            let (_, body) = line_at(text, prev);
+            if body.is_empty() || is_reply_header(body) {
+                break;
+            }
+            start = prev;
+        }
+        let mut end = line.end;
+        while end < text.len() {
+            let (next, body) = line_at(text, end);
+            if body.is_empty() || is_reply_header(body) {
+                break;
+            }
+            end = next.end;
+        }
+        Some(Span { start, end })
+    }
+
+    /// At most three non-blank lines follow before the field ends or a
+    /// reply header starts.
+    fn trailing(&self, mut at: usize) -> bool {
+        let mut lines = 0;
+        while at < self.text.len() {
+            let (line, body) = line_at(self.text, at);
+            if is_reply_header(body) {
+                break;
+            }
+            if !body.is_empty() {
+                lines += 1;
+                if lines > 3 {
+                    return false;
+                }
+            }
+            at = line.end;
+        }
+        true
+    }
+
+    /// A signature separator (`-- `) stands before `at`.
+    fn after_signature(&mut self, at: usize) -> bool {
+        let text = self.text;
+        let sig = *self.signature.get_or_insert_with(|| {
+            memchr::memmem::find_iter(text, b"--").find_map(|i| {
+                let s = line_start(text, i);
+                let (_, body) = line_at(text, s);
+                (body == b"--").then_some(s)
+            })
+        });
+        sig.is_some_and(|s| s < at)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn footer_spans(t: &str, word: &str) -> Vec<bool> {
+        let mut f = Footers::new(t.as_bytes());
+        t.match_indices(word)
+            .map(|(i, w)| f.contains(Span { start: i, end: i + w.len() }))
+            .collect()
+    }
+
     #[test]
     fn trailing_notice_is_a_footer() {
-        let t = "Salary review attached.\n\nBest,\nAna\n\nThis email is \
-                 confidential and intended solely for the addressee.\n";
-        let f = footers(t.as_bytes());
-        assert_eq!(f.len(), 1);
-        assert!(t[f[0].start..f[0].end].starts_with("This email"));
+        let t = "The confidential salary review.\n\nBest,\nAna\n\nThis email \
+                 is confidential and intended solely for the addressee.\n";
+        assert_eq!(footer_spans(t, "confidential"), vec![false, true]);
     }
 
     #[test]
@@ -139,13 +198,20 @@ mod tests {
         let t = "Hi\n\nCONFIDENTIALITY NOTICE: legally privileged.\n\n\
                  On Mon, 2024-01-02 at 9:00, Bo <bo@example.com> wrote:\n\
                  > Hello\n> more\n> more\n> more\n> more\n";
-        assert_eq!(footers(t.as_bytes()).len(), 1);
+        assert_eq!(footer_spans(t, "privileged"), vec![true]);
     }
 
     #[test]
     fn notice_in_the_middle_is_not() {
         let t = "This is confidential and intended only for you.\n\nline\n\
                  line\nline\nline\nline\n";
-        assert!(footers(t.as_bytes()).is_empty());
+        assert_eq!(footer_spans(t, "confidential"), vec![false]);
+    }
+
+    #[test]
+    fn notice_after_a_signature_is() {
+        let t = "Hi\n-- \nAna\n\nconfidential: intended only for you.\n\n\
+                 a\nb\nc\nd\ne\n";
+        assert_eq!(footer_spans(t, "confidential"), vec![true]);
     }
 }

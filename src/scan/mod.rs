@@ -187,9 +187,9 @@ impl Engine {
                 ));
             }
             if pack.footers && field.role == FieldRole::Body {
-                let spans = footer::footers(text);
+                let mut footers = footer::Footers::new(text);
                 for k in &mut found.keywords {
-                    k.in_footer = spans.iter().any(|s| s.start <= k.span.start && k.span.end <= s.end);
+                    k.in_footer = footers.contains(k.span);
                 }
             }
             if pack.redaction.mode == RedactionMode::SinglePass {
@@ -230,4 +230,22 @@ impl Engine {
     pub fn entity_name(&self, entity: usize) -> &str {
         &self.pack().entities[entity].name
     }
+}
+
+#[doc(hidden)]
+pub fn debug_marks(engine: &Engine, text: &[u8]) -> (usize, usize) {
+    let c = &engine.inner().classifier;
+    let (mut s, mut p) = (0, 0);
+    let mut at = 0;
+    while at < text.len() {
+        let m = c.block(text, at);
+        s += m.singles.count_ones() as usize;
+        p += m.pairs.count_ones() as usize;
+        at += 64;
+    }
+    (s, p)
+}
+#[doc(hidden)]
+pub fn debug_pairs(engine: &Engine) -> String {
+    format!("{:?}", engine.inner().classifier.pairs.iter().map(|g| (g.first as char, g.fold, g.word_start, g.rest.len())).collect::<Vec<_>>())
 }
