@@ -11,7 +11,7 @@
 //! archives of any size are built on top of this by the command line,
 //! which feeds bounded chunks.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use rayon::prelude::*;
 
@@ -20,19 +20,19 @@ use crate::rules::FieldRole;
 use crate::scan::{Field, Scan};
 
 /// Scans each text as a message whose only field is `body`, in parallel.
-pub fn scan_batch<T: AsRef<[u8]> + Sync>(engine: &Engine, texts: &[T]) -> Vec<Scan> {
-    texts
-        .par_iter()
-        .map(|t| guarded(|| engine.scan(t.as_ref())))
-        .collect()
+pub fn scan_batch<T: AsRef<[u8]> + Sync>(
+    engine: &Engine,
+    texts: &[T],
+) -> Vec<Scan> {
+    texts.par_iter().map(|t| guarded(|| engine.scan(t.as_ref()))).collect()
 }
 
 /// Scans messages given as fields, in parallel.
-pub fn scan_messages(engine: &Engine, messages: &[Vec<Field<'_>>]) -> Vec<Scan> {
-    messages
-        .par_iter()
-        .map(|m| guarded(|| engine.scan_fields(m)))
-        .collect()
+pub fn scan_messages(
+    engine: &Engine,
+    messages: &[Vec<Field<'_>>],
+) -> Vec<Scan> {
+    messages.par_iter().map(|m| guarded(|| engine.scan_fields(m))).collect()
 }
 
 /// Runs one scan, turning a panic into an incomplete result.
@@ -60,7 +60,8 @@ mod tests {
             .map(|i| format!("msg {i}: write to user{i}@example.com or call 415-555-{:04}", i))
             .collect();
         let par = scan_batch(&engine, &texts);
-        let seq: Vec<Scan> = texts.iter().map(|t| engine.scan(t.as_bytes())).collect();
+        let seq: Vec<Scan> =
+            texts.iter().map(|t| engine.scan(t.as_bytes())).collect();
         assert_eq!(par, seq);
         assert_eq!(par[7].findings.len(), 2);
     }

@@ -30,10 +30,15 @@ pub struct Classification {
 
 /// Classifies a scanned message. `fields` are the fields given to
 /// [`Engine::scan_fields`].
-pub fn classify(engine: &Engine, fields: &[Field<'_>], scan: &Scan) -> Classification {
+pub fn classify(
+    engine: &Engine,
+    fields: &[Field<'_>],
+    scan: &Scan,
+) -> Classification {
     let pack = engine.pack();
     let rules = &pack.classify;
-    let counts = |f: usize| fields.get(f).is_some_and(|x| pack.sets_level(x.role));
+    let counts =
+        |f: usize| fields.get(f).is_some_and(|x| pack.sets_level(x.role));
 
     // Entity types found in fields that set the level.
     let mut found = vec![false; pack.entities.len()];
@@ -111,7 +116,11 @@ mod tests {
 
     fn classify_text(pack: &str, text: &str) -> Classification {
         let e = Engine::builtin(pack).unwrap();
-        let fields = [Field::new("body", crate::rules::FieldRole::Body, text.as_bytes())];
+        let fields = [Field::new(
+            "body",
+            crate::rules::FieldRole::Body,
+            text.as_bytes(),
+        )];
         let scan = e.scan_fields(&fields);
         classify(&e, &fields, &scan)
     }
@@ -123,11 +132,18 @@ mod tests {
         assert_eq!(c.confidence, 0.95);
         assert_eq!(
             c.risk_factors,
-            vec!["High-sensitivity PII detected", "Sensitive keywords: salary"]
+            vec![
+                "High-sensitivity PII detected",
+                "Sensitive keywords: salary"
+            ]
         );
         assert_eq!(
             c.recommended_actions,
-            vec!["Apply encryption", "Enable access logging", "Require approval for access"]
+            vec![
+                "Apply encryption",
+                "Enable access logging",
+                "Require approval for access"
+            ]
         );
         let c = classify_text("seed", "the secretary is illegal");
         assert_eq!(c.level, Level::Confidential);
@@ -135,7 +151,10 @@ mod tests {
         assert_eq!(c.risk_factors, vec!["Sensitive keywords: secret, legal"]);
         let c = classify_text("seed", "hello");
         assert_eq!((c.level, c.confidence), (Level::Internal, 0.8));
-        assert_eq!(c.recommended_actions, vec!["Apply encryption", "Enable access logging"]);
+        assert_eq!(
+            c.recommended_actions,
+            vec!["Apply encryption", "Enable access logging"]
+        );
     }
 
     #[test]

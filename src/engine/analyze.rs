@@ -8,7 +8,9 @@
 //! cheap candidate searches after which the automaton runs only on a small
 //! region.
 
-use regex_syntax::hir::{Class, ClassUnicode, ClassUnicodeRange, Hir, HirKind};
+use regex_syntax::hir::{
+    Class, ClassUnicode, ClassUnicodeRange, Hir, HirKind,
+};
 
 use super::python::contains;
 
@@ -162,10 +164,15 @@ pub(crate) fn opens_with_word_boundary(hir: &Hir) -> bool {
     match hir.kind() {
         HirKind::Look(l) => matches!(
             l,
-            Look::WordAscii | Look::WordUnicode | Look::WordStartAscii | Look::WordStartUnicode
+            Look::WordAscii
+                | Look::WordUnicode
+                | Look::WordStartAscii
+                | Look::WordStartUnicode
         ),
         HirKind::Capture(c) => opens_with_word_boundary(&c.sub),
-        HirKind::Concat(hs) => hs.first().is_some_and(opens_with_word_boundary),
+        HirKind::Concat(hs) => {
+            hs.first().is_some_and(opens_with_word_boundary)
+        }
         HirKind::Alternation(hs) => hs.iter().all(opens_with_word_boundary),
         _ => false,
     }

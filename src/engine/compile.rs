@@ -1,8 +1,8 @@
 //! Compiling detectors: patterns into automata, and automata into triggers.
 
+use regex_automata::PatternID;
 use regex_automata::meta;
 use regex_automata::util::captures::GroupInfo;
-use regex_automata::PatternID;
 use regex_syntax::hir::{ClassUnicode, ClassUnicodeRange, Hir};
 
 use crate::rules::{Detector, Pack, RulesError, Semantics};
@@ -86,6 +86,37 @@ pub(crate) struct ContextWords {
     pub lower_by: f32,
     /// `(key of the entry's last word, entry, raises)`, sorted by key.
     pub index: Vec<(u64, u16, bool)>,
+    /// Bit `len` (at most 31) of entry `fold(first byte)`: some entry's
+    /// last word has that first byte and length; a quick reject.
+    pub shapes: Vec<u32>,
+}
+
+/// Whether a byte belongs to a context word: ASCII letters and digits,
+/// and every byte of a non-ASCII character (so `Müller` is one word).
+pub(crate) fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b >= 0x80
+}
+
+/// The words of a context entry or window: runs of word bytes, and `:`
+/// as a word of its own (so the entry `t:` means a `T` followed by a colon).
+pub(crate) fn tokens(text: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < text.len() {
+        if text[i] == b':' {
+            out.push(&text[i..i + 1]);
+            i += 1;
+        } else if is_word_byte(text[i]) {
+            let start = i;
+            while i < text.len() && is_word_byte(text[i]) {
+                i += 1;
+            }
+            out.push(&text[start..i]);
+        } else {
+            i += 1;
+        }
+    }
+    out
 }
 
 /// A hash of a word, ASCII letters folded.
@@ -101,22 +132,23 @@ impl ContextWords {
             entries
                 .iter()
                 .map(|e| {
-                    e.as_bytes()
-                        .split(|b| !b.is_ascii_alphanumeric())
-                        .filter(|w| !w.is_empty())
+                    tokens(e.as_bytes())
+                        .into_iter()
                         .map(|w| w.to_ascii_lowercase())
-                        .collect::<Vec<_>>()
+                        .collect()
                 })
-                .filter(|words| !words.is_empty())
+                .filter(|words: &Vec<Vec<u8>>| !words.is_empty())
                 .collect()
         };
         let raise = split(&ctx.raise);
         let lower = split(&ctx.lower);
         let mut index = Vec::new();
+        let mut shapes = vec![0u32; 256];
         for (list, raises) in [(&raise, true), (&lower, false)] {
             for (i, entry) in list.iter().enumerate() {
                 if let Some(last) = entry.last() {
                     index.push((word_key(last), i as u16, raises));
+                    shapes[usize::from(last[0])] |= 1 << last.len().min(31);
                 }
             }
         }
@@ -128,6 +160,7 @@ impl ContextWords {
             raise_by: ctx.raise_by,
             lower_by: ctx.lower_by,
             index,
+            shapes,
         }
     }
 
@@ -138,7 +171,9 @@ impl ContextWords {
 }
 
 /// What the first pass over all python-semantics patterns collects.
-pub(crate) fn python_alphabet(pack: &Pack) -> Result<Option<Alphabet>, RulesError> {
+pub(crate) fn python_alphabet(
+    pack: &Pack,
+) -> Result<Option<Alphabet>, RulesError> {
     if pack.semantics != Semantics::Python {
         return Ok(None);
     }
@@ -197,13 +232,17 @@ fn parse(
     check_len(pack, d)?;
     let err = |e: String| RulesError::detector(&pack.source, &d.id, e);
     match alphabet {
-        Some(a) => python::translate(&d.pattern, ci, &mut |s| a.map(s)).map_err(err),
+        Some(a) => {
+            python::translate(&d.pattern, ci, &mut |s| a.map(s)).map_err(err)
+        }
         None => regex_syntax::ParserBuilder::new()
             .case_insensitive(ci)
             .nest_limit(100)
             .build()
             .parse(&d.pattern)
-            .map_err(|e| err(format!("bad regex: {}", last_line(&e.to_string())))),
+            .map_err(|e| {
+                err(format!("bad regex: {}", last_line(&e.to_string())))
+            }),
     }
 }
 
@@ -251,7 +290,11 @@ fn group_index(
         Err(_) => info.to_index(PatternID::ZERO, g),
     };
     index.map(Some).ok_or_else(|| {
-        RulesError::detector(&pack.source, &d.id, format!("no capture group `{g}`"))
+        RulesError::detector(
+            &pack.source,
+            &d.id,
+            format!("no capture group `{g}`"),
+        )
     })
 }
 
@@ -296,7 +339,8 @@ pub(crate) fn detector(
     // every number), then digits. Prefixes over stand-ins would never
     // meet real text.
     let folded_count = |p: &Vec<Vec<u8>>| {
-        let mut f: Vec<Vec<u8>> = p.iter().map(|x| x.to_ascii_lowercase()).collect();
+        let mut f: Vec<Vec<u8>> =
+            p.iter().map(|x| x.to_ascii_lowercase()).collect();
         f.sort();
         f.dedup();
         f.len()
@@ -315,7 +359,8 @@ pub(crate) fn detector(
     } else if min_digits > 0 {
         streak = digit_streak;
         (Trigger::Run(group(&digits)), min_digits)
-    } else if let Some(&(b, n)) = needs.iter().find(|(b, _)| *b != b'.' && *b != b'-')
+    } else if let Some(&(b, n)) =
+        needs.iter().find(|(b, _)| *b != b'.' && *b != b'-')
     {
         (Trigger::Run(group(&byte_set(b))), n)
     } else {
@@ -402,7 +447,9 @@ fn prefix_trigger(hir: &Hir, raw: Vec<Vec<u8>>) -> Trigger {
                 vec![b]
             }
         };
-        variants(h[0]).iter().all(|&a| variants(h[1]).iter().all(|&b| heads.contains(&[a, b])))
+        variants(h[0])
+            .iter()
+            .all(|&a| variants(h[1]).iter().all(|&b| heads.contains(&[a, b])))
     });
     let word_start = analyze::opens_with_word_boundary(hir)
         && raw.iter().all(|p| p[0].is_ascii_alphanumeric() || p[0] == b'_');
@@ -423,10 +470,12 @@ fn prefix_trigger(hir: &Hir, raw: Vec<Vec<u8>>) -> Trigger {
 /// # Errors
 ///
 /// When the combined automaton is over the size limit.
-pub(crate) fn sieve(hirs: &[&Hir]) -> Result<regex_automata::hybrid::dfa::DFA, String> {
+pub(crate) fn sieve(
+    hirs: &[&Hir],
+) -> Result<regex_automata::hybrid::dfa::DFA, String> {
+    use regex_automata::MatchKind;
     use regex_automata::hybrid::dfa::DFA;
     use regex_automata::nfa::thompson;
-    use regex_automata::MatchKind;
     let nfa = thompson::Compiler::new()
         .configure(
             thompson::Config::new()

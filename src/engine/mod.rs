@@ -42,7 +42,9 @@ use regex_automata::util::captures::Captures;
 use regex_automata::util::pool::{Pool, PoolGuard};
 use regex_syntax::hir::ClassUnicode;
 
-pub(crate) use compile::{word_key, Compiled, ContextWords, Trigger};
+pub(crate) use compile::{
+    Compiled, ContextWords, Trigger, is_word_byte, word_key,
+};
 pub(crate) use keywords::Keywords;
 
 use crate::rules::{Pack, RulesError};
@@ -53,11 +55,11 @@ use trigger::{Classifier, PairSpec};
 /// normalised view rewrites.
 pub(crate) const VIEW_BIT: u32 = 1 << 31;
 
-/// Lead bytes of the forms the normalised view rewrites: `&` (entities),
-/// `%` (escapes) and the first bytes of the non-ASCII forms it folds.
-/// `crate::scan::view` checks the exact forms.
+/// Lead bytes of the forms the normalised view rewrites: NUL (between
+/// digits), `&` (entities), `%` (escapes) and the first bytes of the
+/// non-ASCII forms it folds. `crate::scan::view` checks the exact forms.
 pub(crate) const VIEW_LEAD_BYTES: &[u8] =
-    &[b'&', b'%', 0xC2, 0xC4, 0xC5, 0xE2, 0xE3, 0xEF];
+    &[0x00, b'&', b'%', 0xC2, 0xC4, 0xC5, 0xCC, 0xCD, 0xE1, 0xE2, 0xE3, 0xEF];
 
 /// A run trigger shared by one or more detectors.
 #[derive(Debug)]
@@ -131,6 +133,10 @@ pub(crate) struct Scratch {
     pub sieves: Vec<regex_automata::hybrid::dfa::Cache>,
     /// Caches of the detectors' lazy DFAs.
     pub fast: Vec<Option<regex_automata::hybrid::regex::Cache>>,
+    /// End of the last match of each prefix detector in the current field.
+    pub det_end: Vec<usize>,
+    /// End of the last keyword of each list in the current field.
+    pub kw_end: Vec<usize>,
 }
 
 type MakeScratch =
@@ -194,7 +200,8 @@ impl Engine {
 
 impl Scratch {
     fn new(inner: &Inner) -> Scratch {
-        let caches = inner.detectors.iter().map(|d| d.regex.create_cache()).collect();
+        let caches =
+            inner.detectors.iter().map(|d| d.regex.create_cache()).collect();
         let redact_caches = inner
             .detectors
             .iter()
@@ -205,9 +212,13 @@ impl Scratch {
             .iter()
             .map(|d| d.group.map(|_| d.regex.create_captures()))
             .collect();
-        let sieves = inner.groups.iter().map(|g| g.sieve.create_cache()).collect();
-        let fast =
-            inner.detectors.iter().map(|d| d.fast.as_ref().map(|r| r.create_cache())).collect();
+        let sieves =
+            inner.groups.iter().map(|g| g.sieve.create_cache()).collect();
+        let fast = inner
+            .detectors
+            .iter()
+            .map(|d| d.fast.as_ref().map(|r| r.create_cache()))
+            .collect();
         Scratch {
             caches,
             redact_caches,
@@ -216,6 +227,8 @@ impl Scratch {
             offsets: Vec::new(),
             sieves,
             fast,
+            det_end: Vec::new(),
+            kw_end: Vec::new(),
         }
     }
 }
@@ -239,17 +252,28 @@ fn compile(pack: Pack) -> Result<Inner, RulesError> {
     let mut triggers: Vec<ClassUnicode> = Vec::new();
     let mut detectors = Vec::with_capacity(pack.detectors.len());
     for i in 0..pack.detectors.len() {
-        let mut group = |set: &ClassUnicode| match triggers.iter().position(|t| t == set) {
+        let mut group = |set: &ClassUnicode| match triggers
+            .iter()
+            .position(|t| t == set)
+        {
             Some(g) => g,
             None => {
                 triggers.push(set.clone());
                 triggers.len() - 1
             }
         };
-        detectors.push(compile::detector(&pack, i, alphabet.as_ref(), &mut group)?);
+        detectors.push(compile::detector(
+            &pack,
+            i,
+            alphabet.as_ref(),
+            &mut group,
+        )?);
     }
     if triggers.len() > 31 {
-        return Err(RulesError::new(&pack.source, "more than 31 distinct run triggers"));
+        return Err(RulesError::new(
+            &pack.source,
+            "more than 31 distinct run triggers",
+        ));
     }
     let groups = run_groups(&triggers, &detectors)
         .map_err(|e| RulesError::new(&pack.source, e))?;
@@ -264,7 +288,11 @@ fn compile(pack: Pack) -> Result<Inner, RulesError> {
     let mut keywords = Vec::new();
     for list in &pack.keywords {
         keywords.push(Keywords::new(list).map_err(|e| {
-            RulesError::item(&pack.source, format!("keywords `{}`", list.name), e)
+            RulesError::item(
+                &pack.source,
+                format!("keywords `{}`", list.name),
+                e,
+            )
         })?);
     }
 
@@ -318,7 +346,15 @@ fn compile(pack: Pack) -> Result<Inner, RulesError> {
     let allow = pack
         .allow
         .iter()
-        .map(|a| (a.entity, a.values.iter().map(|v| normalize_value(v.as_bytes())).collect()))
+        .map(|a| {
+            (
+                a.entity,
+                a.values
+                    .iter()
+                    .map(|v| normalize_value(v.as_bytes()))
+                    .collect(),
+            )
+        })
         .collect();
     Ok(Inner {
         pack,
@@ -353,12 +389,16 @@ fn run_groups(
         .iter()
         .enumerate()
         .map(|(g, t)| {
-            let members: Vec<usize> = detectors
+            let mut members: Vec<usize> = detectors
                 .iter()
                 .enumerate()
-                .filter(|(_, d)| matches!(d.trigger, Trigger::Run(x) if x == g))
+                .filter(
+                    |(_, d)| matches!(d.trigger, Trigger::Run(x) if x == g),
+                )
                 .map(|(i, _)| i)
                 .collect();
+            // By trigger minimum, so a run stops at the first too high.
+            members.sort_by_key(|&i| detectors[i].min_trigger);
             let mut class = t.clone();
             let mut counted = Vec::new();
             for &i in &members {
@@ -375,13 +415,19 @@ fn run_groups(
             let class_ascii = ascii_table(&class);
             let mut flags = [0u8; 128];
             for (b, f) in flags.iter_mut().enumerate() {
-                *f = u8::from(class_ascii[b]) * IN_RUN | u8::from(trigger_ascii[b]) * TRIGGER;
-                if let Some(k) = counted.iter().position(|&c| usize::from(c) == b) {
+                *f = u8::from(class_ascii[b]) * IN_RUN
+                    | u8::from(trigger_ascii[b]) * TRIGGER;
+                if let Some(k) =
+                    counted.iter().position(|&c| usize::from(c) == b)
+                {
                     *f |= ((k + 1) as u8) << 2;
                 }
             }
-            let min_trigger =
-                members.iter().map(|&i| detectors[i].min_trigger).min().unwrap_or(0);
+            let min_trigger = members
+                .iter()
+                .map(|&i| detectors[i].min_trigger)
+                .min()
+                .unwrap_or(0);
             Ok(RunGroup {
                 trigger_ascii,
                 trigger: t.clone(),
@@ -406,7 +452,10 @@ fn pair_table(
     for (i, d) in detectors.iter().enumerate() {
         if let Trigger::Prefix { prefixes, fold, word_start } = &d.trigger {
             for p in prefixes {
-                users.push((PairSpec::new(p, *fold, *word_start), PairUser::Detector(i)));
+                users.push((
+                    PairSpec::new(p, *fold, *word_start),
+                    PairUser::Detector(i),
+                ));
             }
         }
     }
@@ -423,14 +472,17 @@ fn pair_table(
 /// The comparable form of a value for the allow-list: digits only when it
 /// has at least four, else lower case without spaces.
 pub(crate) fn normalize_value(v: &[u8]) -> Vec<u8> {
-    let digits: Vec<u8> = v.iter().copied().filter(u8::is_ascii_digit).collect();
+    let digits: Vec<u8> =
+        v.iter().copied().filter(u8::is_ascii_digit).collect();
     if digits.len() >= 4 {
         digits
     } else {
-        v.iter().filter(|b| !b.is_ascii_whitespace()).map(u8::to_ascii_lowercase).collect()
+        v.iter()
+            .filter(|b| !b.is_ascii_whitespace())
+            .map(u8::to_ascii_lowercase)
+            .collect()
     }
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -452,9 +504,21 @@ mod build_tests {
         for name in Pack::BUILTIN {
             let t = std::time::Instant::now();
             let e = Engine::builtin(name).unwrap();
-            eprintln!("{name}: {:?} groups={} full={:?}", t.elapsed(), e.inner().groups.len(), e.inner().full);
+            eprintln!(
+                "{name}: {:?} groups={} full={:?}",
+                t.elapsed(),
+                e.inner().groups.len(),
+                e.inner().full
+            );
             for d in &e.inner().detectors {
-                eprintln!("  {} {:?} min={} len={} needs={:?}", e.pack().detectors[d.index].id, d.trigger, d.min_trigger, d.min_len, d.needs);
+                eprintln!(
+                    "  {} {:?} min={} len={} needs={:?}",
+                    e.pack().detectors[d.index].id,
+                    d.trigger,
+                    d.min_trigger,
+                    d.min_len,
+                    d.needs
+                );
             }
         }
     }

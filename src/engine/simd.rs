@@ -150,11 +150,16 @@ fn classify_avx2(t: &Tables, rows: Rows<'_>) -> Marks {
     let low4 = _mm256_set1_epi8(0x0F);
     let class = |v: __m256i, lo: __m256i, hi: __m256i| {
         let l = _mm256_shuffle_epi8(lo, _mm256_and_si256(v, low4));
-        let h = _mm256_shuffle_epi8(hi, _mm256_and_si256(_mm256_srli_epi16(v, 4), low4));
+        let h = _mm256_shuffle_epi8(
+            hi,
+            _mm256_and_si256(_mm256_srli_epi16(v, 4), low4),
+        );
         _mm256_and_si256(l, h)
     };
     let zero = _mm256_setzero_si256();
-    let nonzero = |v: __m256i| !(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, zero)) as u32);
+    let nonzero = |v: __m256i| {
+        !(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, zero)) as u32)
+    };
 
     let (s_lo, s_hi) = (table(&t.single.lo), table(&t.single.hi));
     let (a_lo, a_hi) = (table(&t.alnum.lo), table(&t.alnum.hi));
@@ -168,11 +173,20 @@ fn classify_avx2(t: &Tables, rows: Rows<'_>) -> Marks {
         let ws = _mm256_cmpeq_epi8(class(p, a_lo, a_hi), zero);
         let mut acc = zero;
         for pass in 0..2 {
-            let f = class(c, table(&t.first[pass].lo), table(&t.first[pass].hi));
-            let s = class(n, table(&t.second[pass].lo), table(&t.second[pass].hi));
-            let r = class(a, table(&t.third[pass].lo), table(&t.third[pass].hi));
-            let keep = _mm256_or_si256(ws, _mm256_set1_epi8(!t.word_start[pass] as i8));
-            let hit = _mm256_and_si256(_mm256_and_si256(f, s), _mm256_and_si256(r, keep));
+            let f =
+                class(c, table(&t.first[pass].lo), table(&t.first[pass].hi));
+            let s =
+                class(n, table(&t.second[pass].lo), table(&t.second[pass].hi));
+            let r =
+                class(a, table(&t.third[pass].lo), table(&t.third[pass].hi));
+            let keep = _mm256_or_si256(
+                ws,
+                _mm256_set1_epi8(!t.word_start[pass] as i8),
+            );
+            let hit = _mm256_and_si256(
+                _mm256_and_si256(f, s),
+                _mm256_and_si256(r, keep),
+            );
             acc = _mm256_or_si256(acc, hit);
         }
         m.singles |= u64::from(singles) << (half * 32);

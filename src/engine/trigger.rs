@@ -47,8 +47,16 @@ pub(crate) struct PairSpec {
 
 impl PairSpec {
     /// The spec of a prefix of at least two bytes.
-    pub(crate) fn new(prefix: &[u8], fold: bool, word_start: bool) -> PairSpec {
-        PairSpec { bytes: (prefix[0], prefix[1], prefix.get(2).copied()), fold, word_start }
+    pub(crate) fn new(
+        prefix: &[u8],
+        fold: bool,
+        word_start: bool,
+    ) -> PairSpec {
+        PairSpec {
+            bytes: (prefix[0], prefix[1], prefix.get(2).copied()),
+            fold,
+            word_start,
+        }
     }
 
     /// Whether this spec's bytes, as its group stores them, are
@@ -87,7 +95,9 @@ impl Classifier {
         for spec in specs {
             let (a, b, c) = spec.stored();
             let key = |g: &PairGroup| {
-                g.first == a && g.fold == spec.fold && g.word_start == spec.word_start
+                g.first == a
+                    && g.fold == spec.fold
+                    && g.word_start == spec.word_start
             };
             match pairs.iter_mut().find(|g| key(g)) {
                 Some(g) if !g.rest.contains(&(b, c)) => g.rest.push((b, c)),
@@ -100,7 +110,8 @@ impl Classifier {
                 }),
             }
         }
-        let mut tables = Tables { alnum: Tables::alnum(), ..Tables::default() };
+        let mut tables =
+            Tables { alnum: Tables::alnum(), ..Tables::default() };
         tables.single = single_table(single);
         // Pair groups share the sixteen bits round-robin; a shared bit
         // needs a word start only if all its groups do.
@@ -132,7 +143,9 @@ impl Classifier {
             }
         }
         for pass in 0..2 {
-            let used: u8 = (0..8).filter(|&b| pairs.len() > pass * 8 + b).fold(0, |m, b| m | 1 << b);
+            let used: u8 = (0..8)
+                .filter(|&b| pairs.len() > pass * 8 + b)
+                .fold(0, |m, b| m | 1 << b);
             tables.word_start[pass] = ws_all[pass] & used;
         }
         let mut by_first = vec![Vec::new(); 256];
@@ -159,7 +172,9 @@ impl Classifier {
             hay.get(from..from + BLOCK)?.try_into().ok()
         };
         let m = match (row(0), row(1), row(2), row(3)) {
-            (Some(a), Some(b), Some(c), Some(d)) => simd::classify(&self.tables, [a, b, c, d]),
+            (Some(a), Some(b), Some(c), Some(d)) => {
+                simd::classify(&self.tables, [a, b, c, d])
+            }
             _ => {
                 // An edge block: copy it, with the byte before and the two
                 // after, into a zero-padded buffer.
@@ -191,9 +206,12 @@ impl Classifier {
         let ws = p == 0 || !hay[p - 1].is_ascii_alphanumeric();
         self.by_first[usize::from(hay[p])].iter().filter_map(move |&i| {
             let g = &self.pairs[usize::from(i)];
-            let (y, z) = if g.fold { (b.map(fold), c.map(fold)) } else { (b, c) };
+            let (y, z) =
+                if g.fold { (b.map(fold), c.map(fold)) } else { (b, c) };
             let hit = (ws || !g.word_start)
-                && g.rest.iter().any(|&(s, t)| Some(s) == y && (t.is_none() || t == z));
+                && g.rest
+                    .iter()
+                    .any(|&(s, t)| Some(s) == y && (t.is_none() || t == z));
             hit.then_some(usize::from(i))
         })
     }
@@ -259,7 +277,10 @@ mod tests {
 
     #[test]
     fn word_start_pairs_skip_inside_words() {
-        let c = Classifier::new(&[false; 256], &[PairSpec::new(b"pa", true, true)]);
+        let c = Classifier::new(
+            &[false; 256],
+            &[PairSpec::new(b"pa", true, true)],
+        );
         let hay = b"xpa pa.pa Pa";
         let m = c.block(hay, 0);
         assert_eq!(m.pairs, 1 << 4 | 1 << 7 | 1 << 10);

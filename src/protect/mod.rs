@@ -19,8 +19,8 @@ mod sequential;
 
 use std::fmt;
 
-use crate::classify::{classify, Classification};
-use crate::crypto::{aead, fernet, CryptoError, KeySet, TokenKey};
+use crate::classify::{Classification, classify};
+use crate::crypto::{CryptoError, KeySet, TokenKey, aead, fernet};
 use crate::engine::Engine;
 use crate::rules::{FieldRole, Level, MaskStyle, Operator, RedactionMode};
 use crate::scan::{Field, Finding, Scan};
@@ -133,7 +133,12 @@ pub fn protect(
                 );
                 if sanitize {
                     let mut scratch = engine.scratch();
-                    let out = sequential::rewrite(engine.inner(), &mut scratch, text, &mut log);
+                    let out = sequential::rewrite(
+                        engine.inner(),
+                        &mut scratch,
+                        text,
+                        &mut log,
+                    );
                     body.extend_from_slice(&out);
                 } else {
                     body.extend_from_slice(text);
@@ -149,7 +154,11 @@ pub fn protect(
         log.extend(single_pass_log(engine, &scan, fields));
     }
     if let Some(t) = &pack.redaction.truncate {
-        let limit = if classification.level == Level::Restricted { t.restricted } else { t.other };
+        let limit = if classification.level == Level::Restricted {
+            t.restricted
+        } else {
+            t.other
+        };
         if truncate(&mut body, limit, t.marker.as_bytes()) {
             log.push(format!("Content truncated to {limit} characters"));
         }
@@ -160,9 +169,17 @@ pub fn protect(
     if let Some((i, f)) =
         fields.iter().enumerate().find(|(_, f)| f.role == FieldRole::Subject)
     {
-        if pack.scans(FieldRole::Subject) && pack.redaction.mode == RedactionMode::SinglePass {
+        if pack.scans(FieldRole::Subject)
+            && pack.redaction.mode == RedactionMode::SinglePass
+        {
             let mut out = Vec::new();
-            redact(engine, &f.text, &field_findings(&scan, i), token.as_ref(), &mut out)?;
+            redact(
+                engine,
+                &f.text,
+                &field_findings(&scan, i),
+                token.as_ref(),
+                &mut out,
+            )?;
             subject = Some(out);
         }
     }
@@ -176,7 +193,9 @@ pub fn protect(
         })?;
         let crypto = |e| ProtectError { kind: ErrorKind::Crypto(e) };
         Some(match opts.cipher {
-            Cipher::Fernet => fernet::encrypt_with_keys(keys, &body).map_err(crypto)?,
+            Cipher::Fernet => {
+                fernet::encrypt_with_keys(keys, &body).map_err(crypto)?
+            }
             _ => aead::seal(keys, opts.message_id, &body).map_err(crypto)?,
         })
     } else {
@@ -190,7 +209,11 @@ fn field_findings(scan: &Scan, field: usize) -> Vec<Finding> {
 }
 
 /// `Replaced N TYPE instances` for each type, in detector order.
-fn single_pass_log(engine: &Engine, scan: &Scan, fields: &[Field<'_>]) -> Vec<String> {
+fn single_pass_log(
+    engine: &Engine,
+    scan: &Scan,
+    fields: &[Field<'_>],
+) -> Vec<String> {
     let pack = engine.pack();
     engine
         .entity_order()
@@ -199,10 +222,20 @@ fn single_pass_log(engine: &Engine, scan: &Scan, fields: &[Field<'_>]) -> Vec<St
             let n = scan
                 .findings
                 .iter()
-                .filter(|f| f.entity == e && matches!(fields[f.field].role, FieldRole::Body | FieldRole::Subject))
-                .filter(|f| pack.detectors[f.detector].operator != Operator::Keep)
+                .filter(|f| {
+                    f.entity == e
+                        && matches!(
+                            fields[f.field].role,
+                            FieldRole::Body | FieldRole::Subject
+                        )
+                })
+                .filter(|f| {
+                    pack.detectors[f.detector].operator != Operator::Keep
+                })
                 .count();
-            (n > 0).then(|| format!("Replaced {n} {} instances", pack.entities[e].name))
+            (n > 0).then(|| {
+                format!("Replaced {n} {} instances", pack.entities[e].name)
+            })
         })
         .collect()
 }
@@ -253,12 +286,17 @@ pub fn redact(
                 out.extend_from_slice(entity.name.as_bytes());
                 out.extend_from_slice(b"_REDACTED]");
             }
-            Operator::Mask => out.extend_from_slice(mask(entity.mask, value).as_bytes()),
+            Operator::Mask => {
+                out.extend_from_slice(mask(entity.mask, value).as_bytes())
+            }
             Operator::Token => {
                 let key = token.ok_or(ProtectError {
                     kind: ErrorKind::NoKey("the token operator needs a key"),
                 })?;
-                let id = key.pseudonym(&entity.name, &crate::engine::normalize_value(value));
+                let id = key.pseudonym(
+                    &entity.name,
+                    &crate::engine::normalize_value(value),
+                );
                 out.extend_from_slice(format!("[{}:", entity.name).as_bytes());
                 for b in id {
                     out.extend_from_slice(format!("{b:02x}").as_bytes());
@@ -280,16 +318,21 @@ pub fn redact(
 pub fn mask(style: MaskStyle, value: &[u8]) -> String {
     match style {
         MaskStyle::LastFour => {
-            let digits: Vec<u8> = value.iter().copied().filter(u8::is_ascii_digit).collect();
+            let digits: Vec<u8> =
+                value.iter().copied().filter(u8::is_ascii_digit).collect();
             if digits.len() >= 8 {
-                let tail = String::from_utf8_lossy(&digits[digits.len() - 4..]).into_owned();
+                let tail =
+                    String::from_utf8_lossy(&digits[digits.len() - 4..])
+                        .into_owned();
                 format!("***{tail}")
             } else {
                 "***".to_string()
             }
         }
         MaskStyle::Email => match value.iter().rposition(|&b| b == b'@') {
-            Some(at) => format!("***@{}", String::from_utf8_lossy(&value[at + 1..])),
+            Some(at) => {
+                format!("***@{}", String::from_utf8_lossy(&value[at + 1..]))
+            }
             None => "***".to_string(),
         },
         MaskStyle::Full => "***".to_string(),
@@ -302,10 +345,19 @@ mod tests {
 
     #[test]
     fn masks_show_at_most_four_digits() {
-        assert_eq!(mask(MaskStyle::LastFour, b"4111-1111-1111-1111"), "***1111");
+        assert_eq!(
+            mask(MaskStyle::LastFour, b"4111-1111-1111-1111"),
+            "***1111"
+        );
         assert_eq!(mask(MaskStyle::LastFour, b"536-90-1234"), "***1234");
-        assert_eq!(mask(MaskStyle::LastFour, b"6250941234567890126"), "***0126");
-        assert_eq!(mask(MaskStyle::Email, b"ana@example.com"), "***@example.com");
+        assert_eq!(
+            mask(MaskStyle::LastFour, b"6250941234567890126"),
+            "***0126"
+        );
+        assert_eq!(
+            mask(MaskStyle::Email, b"ana@example.com"),
+            "***@example.com"
+        );
         assert_eq!(mask(MaskStyle::Full, b"10.0.0.1"), "***");
     }
 

@@ -12,8 +12,8 @@
 
 use crate::engine::python::{contains, decode};
 use crate::engine::{Inner, Scratch};
-use crate::scan::core::{char_start, raw_matches, raw_scan};
 use crate::scan::Span;
+use crate::scan::core::{char_start, raw_matches, raw_scan};
 
 /// One replacement, in original and in current coordinates.
 #[derive(Clone, Copy, Debug)]
@@ -46,10 +46,19 @@ pub(crate) fn rewrite(
             let mut m: Vec<Span> = original[d]
                 .iter()
                 .filter_map(|&s| to_current(&edits, s))
-                .filter(|s| !windows.iter().any(|w| w.start < s.end && s.start < w.end))
+                .filter(|s| {
+                    !windows.iter().any(|w| w.start < s.end && s.start < w.end)
+                })
                 .collect();
             for w in &windows {
-                m.extend(raw_matches(inner, scratch, d, &cur, w.start..w.end, true));
+                m.extend(raw_matches(
+                    inner,
+                    scratch,
+                    d,
+                    &cur,
+                    w.start..w.end,
+                    true,
+                ));
             }
             m.sort();
             m
@@ -84,7 +93,11 @@ fn to_current(edits: &[Edit], s: Span) -> Option<Span> {
 
 /// The maximal runs of `class` characters around every placeholder of the
 /// current text, merged.
-fn windows(cur: &[u8], edits: &[Edit], class: &regex_syntax::hir::ClassUnicode) -> Vec<Span> {
+fn windows(
+    cur: &[u8],
+    edits: &[Edit],
+    class: &regex_syntax::hir::ClassUnicode,
+) -> Vec<Span> {
     let member = |c: Option<u32>| {
         c.and_then(char::from_u32).is_some_and(|c| contains(class, c))
     };
@@ -143,7 +156,10 @@ fn apply(
         while let Some(e) = old.next_if(|e| e.cur.end <= m.start) {
             let shift = out.len() as isize - copied as isize;
             let at = |x: usize| (x as isize + shift) as usize;
-            new_edits.push(Edit { orig: e.orig, cur: Span { start: at(e.cur.start), end: at(e.cur.end) } });
+            new_edits.push(Edit {
+                orig: e.orig,
+                cur: Span { start: at(e.cur.start), end: at(e.cur.end) },
+            });
         }
         out.extend_from_slice(&cur[copied..m.start]);
         // A match that swallows earlier placeholders merges with them.
@@ -160,7 +176,10 @@ fn apply(
     let shift = out.len() as isize - copied as isize;
     for e in old {
         let at = |x: usize| (x as isize + shift) as usize;
-        new_edits.push(Edit { orig: e.orig, cur: Span { start: at(e.cur.start), end: at(e.cur.end) } });
+        new_edits.push(Edit {
+            orig: e.orig,
+            cur: Span { start: at(e.cur.start), end: at(e.cur.end) },
+        });
     }
     out.extend_from_slice(&cur[copied..]);
     (out, new_edits)

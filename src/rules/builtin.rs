@@ -1,6 +1,6 @@
 //! The built-in packs, compiled in from `src/rules/packs/`.
 
-use super::{load, Pack, RulesError};
+use super::{Pack, RulesError, load};
 
 const DEFAULT: &str = include_str!("packs/default.toml");
 const SEED: &str = include_str!("packs/seed.toml");

@@ -64,7 +64,9 @@ impl RulesError {
 impl fmt::Display for RulesError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.item {
-            Some(item) => write!(f, "{}: {}: {}", self.source, item, self.reason),
+            Some(item) => {
+                write!(f, "{}: {}: {}", self.source, item, self.reason)
+            }
             None => write!(f, "{}: {}", self.source, self.reason),
         }
     }

@@ -9,8 +9,8 @@ use serde::Deserialize;
 use super::{
     Allow, ClassifyRules, Context, Detector, Entity, FieldRole, KeywordList,
     KeywordMode, KeywordRule, Level, LevelPolicy, LevelRule, MaskStyle,
-    Operator, Pack, Redaction, RedactionMode, RulesError, Semantics,
-    Truncate, Validator,
+    Operator, Pack, Redaction, RedactionMode, RulesError, Semantics, Truncate,
+    Validator,
 };
 
 #[derive(Deserialize)]
@@ -240,7 +240,11 @@ fn empty_pack(source: &str) -> Pack {
         max_match_len: 16 * 1024,
         normalize: true,
         footers: false,
-        scan_roles: vec![FieldRole::Body, FieldRole::Subject, FieldRole::Address],
+        scan_roles: vec![
+            FieldRole::Body,
+            FieldRole::Subject,
+            FieldRole::Address,
+        ],
         level_roles: vec![FieldRole::Body, FieldRole::Subject],
         entities,
         detectors: Vec::new(),
@@ -276,7 +280,11 @@ fn merge(mut pack: Pack, file: PackFile) -> Result<Pack, RulesError> {
         let before = pack.detectors.len();
         pack.detectors.retain(|d| &d.id != id);
         if pack.detectors.len() == before {
-            return Err(RulesError::detector(&src, id, "`disable`: no such detector"));
+            return Err(RulesError::detector(
+                &src,
+                id,
+                "`disable`: no such detector",
+            ));
         }
     }
     for d in file.detector {
@@ -362,7 +370,9 @@ fn field_roles(
                 RulesError::item(
                     src,
                     format!("[pack] {key}"),
-                    format!("unknown field role `{n}` (body, subject, address)"),
+                    format!(
+                        "unknown field role `{n}` (body, subject, address)"
+                    ),
                 )
             })
         })
@@ -375,7 +385,11 @@ fn merge_entity(pack: &mut Pack, e: &EntityFile) -> Result<(), RulesError> {
     let valid = !e.name.is_empty()
         && e.name.bytes().all(|b| b.is_ascii_uppercase() || b == b'_');
     if !valid {
-        return Err(RulesError::item(src, item, "names are upper case: A-Z and _"));
+        return Err(RulesError::item(
+            src,
+            item,
+            "names are upper case: A-Z and _",
+        ));
     }
     let mask = match e.mask.as_deref() {
         None => None,
@@ -404,7 +418,11 @@ fn merge_entity(pack: &mut Pack, e: &EntityFile) -> Result<(), RulesError> {
     Ok(())
 }
 
-fn entity_ref(pack: &Pack, item: &str, name: &str) -> Result<usize, RulesError> {
+fn entity_ref(
+    pack: &Pack,
+    item: &str,
+    name: &str,
+) -> Result<usize, RulesError> {
     pack.entity_index(name).ok_or_else(|| {
         RulesError::item(
             &pack.source,
@@ -428,7 +446,10 @@ fn detector(pack: &Pack, d: DetectorFile) -> Result<Detector, RulesError> {
     let err = |reason: String| RulesError::detector(src, &id, reason);
     let valid_id = !id.is_empty()
         && id.bytes().all(|b| {
-            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'
+            b.is_ascii_lowercase()
+                || b.is_ascii_digit()
+                || b == b'-'
+                || b == b'_'
         });
     if !valid_id {
         return Err(err("ids are lower case: a-z, 0-9, - and _".into()));
@@ -496,7 +517,9 @@ fn keywords(src: &str, k: KeywordsFile) -> Result<KeywordList, RulesError> {
             return Err(RulesError::item(
                 src,
                 item,
-                format!("unknown mode `{other}` (word, substring, python-lower)"),
+                format!(
+                    "unknown mode `{other}` (word, substring, python-lower)"
+                ),
             ));
         }
     };
@@ -526,7 +549,10 @@ fn level(src: &str, item: &str, name: &str) -> Result<Level, RulesError> {
     })
 }
 
-fn classify(pack: &Pack, c: ClassifyFile) -> Result<ClassifyRules, RulesError> {
+fn classify(
+    pack: &Pack,
+    c: ClassifyFile,
+) -> Result<ClassifyRules, RulesError> {
     let src = &pack.source;
     let mut rules: Vec<LevelRule> = Vec::new();
     for r in c.rule {
@@ -662,7 +688,10 @@ mod tests {
     fn entity_must_be_declared_before_use() {
         // The detector comes first in the file but entities merge first.
         let p = from_toml("mine.toml", MINIMAL).unwrap();
-        assert_eq!(p.detectors[0].entity, p.entity_index("EMPLOYEE_ID").unwrap());
+        assert_eq!(
+            p.detectors[0].entity,
+            p.entity_index("EMPLOYEE_ID").unwrap()
+        );
     }
 
     #[test]

@@ -54,8 +54,12 @@ pub enum Level {
 
 impl Level {
     /// All levels, least sensitive first.
-    pub const ALL: [Level; 4] =
-        [Level::Public, Level::Internal, Level::Confidential, Level::Restricted];
+    pub const ALL: [Level; 4] = [
+        Level::Public,
+        Level::Internal,
+        Level::Confidential,
+        Level::Restricted,
+    ];
 
     /// The lower-case name used in JSON and TOML (`"restricted"`).
     pub fn as_str(self) -> &'static str {

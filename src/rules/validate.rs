@@ -200,22 +200,83 @@ fn ipv6(s: &[u8]) -> bool {
 
 /// IBAN lengths by country (ISO 13616 registry).
 const IBAN_LENGTHS: &[(&[u8; 2], usize)] = &[
-    (b"AD", 24), (b"AE", 23), (b"AL", 28), (b"AT", 20), (b"AZ", 28),
-    (b"BA", 20), (b"BE", 16), (b"BG", 22), (b"BH", 22), (b"BR", 29),
-    (b"BY", 28), (b"CH", 21), (b"CR", 22), (b"CY", 28), (b"CZ", 24),
-    (b"DE", 22), (b"DK", 18), (b"DO", 28), (b"EE", 20), (b"EG", 29),
-    (b"ES", 24), (b"FI", 18), (b"FO", 18), (b"FR", 27), (b"GB", 22),
-    (b"GE", 22), (b"GI", 23), (b"GL", 18), (b"GR", 27), (b"GT", 28),
-    (b"HR", 21), (b"HU", 28), (b"IE", 22), (b"IL", 23), (b"IQ", 23),
-    (b"IS", 26), (b"IT", 27), (b"JO", 30), (b"KW", 30), (b"KZ", 20),
-    (b"LB", 28), (b"LC", 32), (b"LI", 21), (b"LT", 20), (b"LU", 20),
-    (b"LV", 21), (b"MC", 27), (b"MD", 24), (b"ME", 22), (b"MK", 19),
-    (b"MR", 27), (b"MT", 31), (b"MU", 30), (b"NL", 18), (b"NO", 15),
-    (b"PK", 24), (b"PL", 28), (b"PS", 29), (b"PT", 25), (b"QA", 29),
-    (b"RO", 24), (b"RS", 22), (b"SA", 24), (b"SC", 31), (b"SE", 24),
-    (b"SI", 19), (b"SK", 24), (b"SM", 27), (b"ST", 25), (b"SV", 28),
-    (b"TL", 23), (b"TN", 24), (b"TR", 26), (b"UA", 29), (b"VA", 22),
-    (b"VG", 24), (b"XK", 20),
+    (b"AD", 24),
+    (b"AE", 23),
+    (b"AL", 28),
+    (b"AT", 20),
+    (b"AZ", 28),
+    (b"BA", 20),
+    (b"BE", 16),
+    (b"BG", 22),
+    (b"BH", 22),
+    (b"BR", 29),
+    (b"BY", 28),
+    (b"CH", 21),
+    (b"CR", 22),
+    (b"CY", 28),
+    (b"CZ", 24),
+    (b"DE", 22),
+    (b"DK", 18),
+    (b"DO", 28),
+    (b"EE", 20),
+    (b"EG", 29),
+    (b"ES", 24),
+    (b"FI", 18),
+    (b"FO", 18),
+    (b"FR", 27),
+    (b"GB", 22),
+    (b"GE", 22),
+    (b"GI", 23),
+    (b"GL", 18),
+    (b"GR", 27),
+    (b"GT", 28),
+    (b"HR", 21),
+    (b"HU", 28),
+    (b"IE", 22),
+    (b"IL", 23),
+    (b"IQ", 23),
+    (b"IS", 26),
+    (b"IT", 27),
+    (b"JO", 30),
+    (b"KW", 30),
+    (b"KZ", 20),
+    (b"LB", 28),
+    (b"LC", 32),
+    (b"LI", 21),
+    (b"LT", 20),
+    (b"LU", 20),
+    (b"LV", 21),
+    (b"MC", 27),
+    (b"MD", 24),
+    (b"ME", 22),
+    (b"MK", 19),
+    (b"MR", 27),
+    (b"MT", 31),
+    (b"MU", 30),
+    (b"NL", 18),
+    (b"NO", 15),
+    (b"PK", 24),
+    (b"PL", 28),
+    (b"PS", 29),
+    (b"PT", 25),
+    (b"QA", 29),
+    (b"RO", 24),
+    (b"RS", 22),
+    (b"SA", 24),
+    (b"SC", 31),
+    (b"SE", 24),
+    (b"SI", 19),
+    (b"SK", 24),
+    (b"SM", 27),
+    (b"ST", 25),
+    (b"SV", 28),
+    (b"TL", 23),
+    (b"TN", 24),
+    (b"TR", 26),
+    (b"UA", 29),
+    (b"VA", 22),
+    (b"VG", 24),
+    (b"XK", 20),
 ];
 
 /// Checks an IBAN written bare or in groups of four; a candidate that runs
@@ -324,7 +385,19 @@ fn nanp(d: &[u8]) -> bool {
         && !(d[4] == 1 && d[5] == 1)
 }
 
+/// The lengths of the digit groups of a candidate.
+fn groups(s: &[u8]) -> Vec<usize> {
+    s.split(|b| !b.is_ascii_digit())
+        .map(<[u8]>::len)
+        .filter(|&n| n > 0)
+        .collect()
+}
+
 fn phone(s: &[u8]) -> bool {
+    // The shape of an SSN is not a phone number, whatever its digits.
+    if groups(s) == [3, 2, 4] {
+        return false;
+    }
     let plus = s.first() == Some(&b'+');
     // "(0)" after a country code is a trunk prefix written for locals.
     let trunk = s.windows(3).any(|w| w == b"(0)");
@@ -471,7 +544,10 @@ mod tests {
         assert!(!ok(Validator::Ipv4, "999.300.1.1"));
         assert!(!ok(Validator::Ipv4, "1.2.3"));
         assert!(ok(Validator::Ipv6, "2001:db8::ff00:42:8329"));
-        assert!(ok(Validator::Ipv6, "2001:0db8:0000:0000:0000:ff00:0042:8329"));
+        assert!(ok(
+            Validator::Ipv6,
+            "2001:0db8:0000:0000:0000:ff00:0042:8329"
+        ));
         assert!(!ok(Validator::Ipv6, "a::b"));
         assert!(!ok(Validator::Ipv6, "d::"));
         assert!(!ok(Validator::Ipv6, "14:05"));
@@ -512,7 +588,13 @@ mod tests {
         ] {
             assert!(ok(Validator::Phone, good), "{good}");
         }
-        for bad in ["211-555-0132", "415-155-0132", "4500012345", "+0 123"] {
+        for bad in [
+            "211-555-0132",
+            "415-155-0132",
+            "4500012345",
+            "+0 123",
+            "078-05-1120",
+        ] {
             assert!(!ok(Validator::Phone, bad), "{bad}");
         }
     }

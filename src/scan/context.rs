@@ -1,6 +1,6 @@
 //! Scores from context: words near a match, and digit-run isolation.
 
-use crate::engine::{word_key, ContextWords};
+use crate::engine::{ContextWords, is_word_byte, word_key};
 
 /// At most this many words before a match are read.
 const MAX_WORDS: usize = 16;
@@ -8,7 +8,8 @@ const MAX_WORDS: usize = 16;
 /// The score change the words before `start` make.
 ///
 /// The window is the `ctx.window` bytes before the match, cut at the last
-/// line break, split into words (runs of ASCII letters and digits). The
+/// line break, split into words (runs of ASCII letters, digits and
+/// non-ASCII characters; a colon is a word of its own). The
 /// context entry nearest to the match decides: a `raise` entry adds
 /// `raise_by`, a `lower` entry subtracts `lower_by`. Entries of several
 /// words match consecutive words. Words compare ASCII case-insensitively.
@@ -17,7 +18,15 @@ pub(crate) fn adjust(ctx: &ContextWords, text: &[u8], start: usize) -> f32 {
     if ctx.is_empty() {
         return 0.0;
     }
-    let lo = start.saturating_sub(ctx.window);
+    let mut lo = start.saturating_sub(ctx.window);
+    // A word the window cuts is not a word of the context.
+    while lo > 0
+        && lo < start
+        && is_word_byte(text[lo - 1])
+        && is_word_byte(text[lo])
+    {
+        lo += 1;
+    }
     let mut window = &text[lo..start];
     if let Some(nl) = window.iter().rposition(|&b| b == b'\n') {
         window = &window[nl + 1..];
@@ -27,15 +36,20 @@ pub(crate) fn adjust(ctx: &ContextWords, text: &[u8], start: usize) -> f32 {
     let mut n = 0;
     let mut end = window.len();
     while n < MAX_WORDS {
-        while end > 0 && !window[end - 1].is_ascii_alphanumeric() {
+        while end > 0
+            && !is_word_byte(window[end - 1])
+            && window[end - 1] != b':'
+        {
             end -= 1;
         }
         if end == 0 {
             break;
         }
-        let mut begin = end;
-        while begin > 0 && window[begin - 1].is_ascii_alphanumeric() {
-            begin -= 1;
+        let mut begin = end - 1;
+        if window[begin] != b':' {
+            while begin > 0 && is_word_byte(window[begin - 1]) {
+                begin -= 1;
+            }
         }
         words[n] = (begin, end);
         n += 1;
@@ -52,7 +66,15 @@ pub(crate) fn adjust(ctx: &ContextWords, text: &[u8], start: usize) -> f32 {
                 .all(|(j, w)| word(k + j).eq_ignore_ascii_case(w))
     };
     for k in 0..n {
-        let key = word_key(word(k));
+        let w = word(k);
+        if ctx.shapes[usize::from(w[0].to_ascii_lowercase())]
+            >> w.len().min(31)
+            & 1
+            == 0
+        {
+            continue;
+        }
+        let key = word_key(w);
         let from = ctx.index.partition_point(|e| e.0 < key);
         let mut hit = None;
         for &(ek, i, raises) in &ctx.index[from..] {
@@ -124,6 +146,11 @@ mod tests {
         assert_eq!(adjust(&ctx(), t, 5), 0.0);
         let t = b"Social  Security: 4111";
         assert_eq!(adjust(&ctx(), t, 18), 0.3);
+        // A word cut by the window's start does not count: "discard" is
+        // not "card" even when the window starts inside it.
+        let t = format!("dis{}card {}", "", "x".repeat(0));
+        let t = format!("{t}{}4111", " ".repeat(26));
+        assert_eq!(adjust(&ctx(), t.as_bytes(), t.len() - 4), 0.0);
     }
 
     #[test]

@@ -16,12 +16,13 @@
 use regex_automata::{Anchored, Input};
 
 use crate::engine::python::{contains, decode};
-use crate::engine::trigger::{fold, BLOCK};
+use crate::engine::trigger::{BLOCK, fold};
 use crate::engine::{
-    normalize_value, Inner, PairUser, Scratch, Trigger, IN_RUN, TRIGGER, VIEW_BIT,
+    IN_RUN, Inner, PairUser, Scratch, TRIGGER, Trigger, VIEW_BIT,
+    normalize_value,
 };
-use crate::rules::validate::Verdict;
 use crate::rules::KeywordMode;
+use crate::rules::validate::Verdict;
 
 use super::context;
 use super::{Finding, KeywordHit, Span};
@@ -92,7 +93,12 @@ pub(crate) fn raw_matches(
     s.raw = Some(Vec::new());
     s.redact = redact;
     s.search(d, range.start, range.end);
-    s.raw.take().unwrap_or_default().into_iter().map(|(_, span)| span).collect()
+    s.raw
+        .take()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(_, span)| span)
+        .collect()
 }
 
 struct FieldScan<'a> {
@@ -103,10 +109,7 @@ struct FieldScan<'a> {
     found: &'a mut Found,
     /// End of the last run of each group.
     processed: [usize; 32],
-    /// End of the last match of each prefix detector.
-    det_end: Vec<usize>,
-    /// End of the last keyword of each list.
-    kw_end: Vec<usize>,
+
     /// Collect raw match spans here instead of findings.
     raw: Option<Vec<(usize, Span)>>,
     /// Search with the case-sensitive twins.
@@ -121,6 +124,10 @@ impl<'a> FieldScan<'a> {
         field: usize,
         found: &'a mut Found,
     ) -> FieldScan<'a> {
+        scratch.det_end.clear();
+        scratch.det_end.resize(inner.detectors.len(), 0);
+        scratch.kw_end.clear();
+        scratch.kw_end.resize(inner.keywords.len(), 0);
         FieldScan {
             inner,
             scratch,
@@ -128,8 +135,6 @@ impl<'a> FieldScan<'a> {
             field,
             found,
             processed: [0; 32],
-            det_end: vec![0; inner.detectors.len()],
-            kw_end: vec![0; inner.keywords.len()],
             raw: None,
             redact: false,
         }
@@ -181,7 +186,9 @@ impl<'a> FieldScan<'a> {
         let group = &self.inner.groups[g];
         match c {
             Some(c) if c < 0x80 => group.class_ascii[c as usize],
-            Some(c) => char::from_u32(c).is_some_and(|c| contains(&group.class, c)),
+            Some(c) => {
+                char::from_u32(c).is_some_and(|c| contains(&group.class, c))
+            }
             None => false,
         }
     }
@@ -194,7 +201,9 @@ impl<'a> FieldScan<'a> {
         let group = &self.inner.groups[g];
         let is_trigger = |c: Option<u32>| match c {
             Some(c) if c < 0x80 => group.trigger_ascii[c as usize],
-            Some(c) => char::from_u32(c).is_some_and(|c| contains(&group.trigger, c)),
+            Some(c) => {
+                char::from_u32(c).is_some_and(|c| contains(&group.trigger, c))
+            }
             None => false,
         };
 
@@ -257,27 +266,34 @@ impl<'a> FieldScan<'a> {
             return;
         }
 
-        // Detectors whose minimums the run meets.
-        let mut wanted = Vec::new();
+        // Detectors whose minimums the run meets; the group lists them by
+        // their trigger minimum, so the loop stops at the first too high.
+        let mut wanted = 0u128;
         for (k, &d) in group.detectors.iter().enumerate() {
             let det = &self.inner.detectors[d];
+            if triggers < det.min_trigger {
+                break;
+            }
             let needs_met = det.needs.iter().all(|&(b, n)| {
-                group.counted.iter().position(|&c| c == b).is_none_or(|i| counts[i] >= n)
+                group
+                    .counted
+                    .iter()
+                    .position(|&c| c == b)
+                    .is_none_or(|i| counts[i] >= n)
             });
-            if triggers >= det.min_trigger
-                && longest >= det.streak
-                && end - start >= det.min_len
-                && needs_met
+            if longest >= det.streak && end - start >= det.min_len && needs_met
             {
-                wanted.push(k);
+                wanted |= 1 << k.min(127);
             }
         }
-        if wanted.is_empty() {
+        if wanted == 0 {
             return;
         }
         let matched = self.sieve(g, start, end);
-        for k in wanted {
-            if k >= 64 || matched >> k & 1 == 1 {
+        for k in 0..group.detectors.len() {
+            if wanted >> k.min(127) & 1 == 1
+                && (k >= 64 || matched >> k & 1 == 1)
+            {
                 let d = self.inner.groups[g].detectors[k];
                 self.search(d, start, end);
             }
@@ -302,13 +318,14 @@ impl<'a> FieldScan<'a> {
             return u64::MAX;
         };
         let mut found = 0u64;
-        let mut collect = |sid: regex_automata::hybrid::LazyStateID,
-                           cache: &regex_automata::hybrid::dfa::Cache| {
-            for i in 0..dfa.match_len(cache, sid) {
-                let pid = dfa.match_pattern(cache, sid, i).as_usize();
-                found |= 1u64.checked_shl(pid as u32).unwrap_or(0);
-            }
-        };
+        let mut collect =
+            |sid: regex_automata::hybrid::LazyStateID,
+             cache: &regex_automata::hybrid::dfa::Cache| {
+                for i in 0..dfa.match_len(cache, sid) {
+                    let pid = dfa.match_pattern(cache, sid, i).as_usize();
+                    found |= 1u64.checked_shl(pid as u32).unwrap_or(0);
+                }
+            };
         for &b in &text[start..end] {
             sid = match dfa.next_state(cache, sid, b) {
                 Ok(sid) => sid,
@@ -345,7 +362,7 @@ impl<'a> FieldScan<'a> {
     fn pair(&mut self, p: usize) {
         let inner = self.inner;
         let text = self.text;
-        let mut best: Vec<(usize, usize, usize)> = Vec::new();
+        let mut best: [(usize, usize, usize); 4] = [(usize::MAX, 0, 0); 4];
         for gi in inner.classifier.pair_groups_at(text, p) {
             for &user in &inner.pair_users[gi] {
                 match user {
@@ -354,10 +371,14 @@ impl<'a> FieldScan<'a> {
                         let v = &inner.keywords[list].variants[variant];
                         if folded_eq(text, p, &v.bytes) {
                             let end = p + v.bytes.len();
-                            match best.iter_mut().find(|b| b.0 == list) {
-                                Some(b) if b.2 < end => *b = (list, v.word, end),
-                                Some(_) => {}
-                                None => best.push((list, v.word, end)),
+                            let slot = best
+                                .iter_mut()
+                                .find(|b| b.0 == list || b.0 == usize::MAX);
+                            match slot {
+                                Some(b) if b.0 == usize::MAX || b.2 < end => {
+                                    *b = (list, v.word, end)
+                                }
+                                _ => {}
                             }
                         }
                     }
@@ -365,12 +386,14 @@ impl<'a> FieldScan<'a> {
             }
         }
         for (list, word, end) in best {
-            self.keyword(list, word, p, end);
+            if list != usize::MAX {
+                self.keyword(list, word, p, end);
+            }
         }
     }
 
     fn keyword(&mut self, list: usize, word: usize, start: usize, end: usize) {
-        if start < self.kw_end[list] {
+        if start < self.scratch.kw_end[list] {
             return;
         }
         let mode = self.inner.keywords[list].mode;
@@ -379,7 +402,7 @@ impl<'a> FieldScan<'a> {
         {
             return;
         }
-        self.kw_end[list] = end;
+        self.scratch.kw_end[list] = end;
         self.found.keywords.push(KeywordHit {
             list,
             word,
@@ -391,11 +414,13 @@ impl<'a> FieldScan<'a> {
 
     /// Runs a prefix-triggered detector anchored at `p`.
     fn prefix(&mut self, d: usize, p: usize) {
-        if p < self.det_end[d] {
+        if p < self.scratch.det_end[d] {
             return;
         }
         let det = &self.inner.detectors[d];
-        let Trigger::Prefix { prefixes, fold, .. } = &det.trigger else { return };
+        let Trigger::Prefix { prefixes, fold, .. } = &det.trigger else {
+            return;
+        };
         let starts = |x: &Vec<u8>| {
             if *fold {
                 folded_eq(self.text, p, x)
@@ -410,12 +435,13 @@ impl<'a> FieldScan<'a> {
             m.saturating_add(1).min(self.inner.pack.max_match_len)
         });
         let end = self.text.len().min(p.saturating_add(limit));
-        let input = Input::new(self.text).range(p..end).anchored(Anchored::Yes);
+        let input =
+            Input::new(self.text).range(p..end).anchored(Anchored::Yes);
         let Some(m) = self.find(d, &input) else { return };
         if m.1 == end && end < self.text.len() {
             self.found.overlong.push(d);
         }
-        self.det_end[d] = m.1;
+        self.scratch.det_end[d] = m.1;
         self.accept(d, m.0, m.1, m.2);
     }
 
@@ -551,13 +577,15 @@ impl<'a> FieldScan<'a> {
         if rule.isolated && !context::isolated(text, s, e) {
             return;
         }
-        let score =
-            (rule.score + context::adjust(&det.context, text, s.min(start))).clamp(0.0, 1.0);
+        let score = (rule.score
+            + context::adjust(&det.context, text, s.min(start)))
+        .clamp(0.0, 1.0);
         if score < inner.pack.threshold {
             return;
         }
         if inner.allow.iter().any(|(ent, values)| {
-            *ent == det.entity && values.contains(&normalize_value(&text[s..e]))
+            *ent == det.entity
+                && values.contains(&normalize_value(&text[s..e]))
         }) {
             return;
         }

@@ -50,9 +50,12 @@ fn strip_quotes(mut line: &[u8]) -> &[u8] {
 }
 
 fn is_reply_header(line: &[u8]) -> bool {
-    let starts = |p: &[u8]| line.len() >= p.len() && line[..p.len()].eq_ignore_ascii_case(p);
+    let starts = |p: &[u8]| {
+        line.len() >= p.len() && line[..p.len()].eq_ignore_ascii_case(p)
+    };
     let ends = |p: &[u8]| {
-        line.len() >= p.len() && line[line.len() - p.len()..].eq_ignore_ascii_case(p)
+        line.len() >= p.len()
+            && line[line.len() - p.len()..].eq_ignore_ascii_case(p)
     };
     (starts(b"on ") && ends(b"wrote:"))
         || starts(b"-----original message")
@@ -75,7 +78,8 @@ fn is_notice(text: &[u8]) -> bool {
 /// A line of the field: its span and its text without quote markers and
 /// surrounding blanks.
 fn line_at(text: &[u8], start: usize) -> (Span, &[u8]) {
-    let end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |i| start + i + 1);
+    let end = memchr::memchr(b'\n', &text[start..])
+        .map_or(text.len(), |i| start + i + 1);
     (Span { start, end }, strip_quotes(&text[start..end]).trim_ascii())
 }
 
@@ -101,13 +105,17 @@ impl<'a> Footers<'a> {
 
     /// Whether `span` lies in a footer paragraph.
     pub(crate) fn contains(&mut self, span: Span) -> bool {
-        if let Some(&(_, yes)) = self.seen.iter().find(|(p, _)| p.start <= span.start && span.end <= p.end) {
+        if let Some(&(_, yes)) = self
+            .seen
+            .iter()
+            .find(|(p, _)| p.start <= span.start && span.end <= p.end)
+        {
             return yes;
         }
         let Some(para) = self.paragraph(span.start) else { return false };
         let yes = span.end <= para.end
-            && is_notice(&self.text[para.start..para.end])
-            && (self.trailing(para.end) || self.after_signature(para.start));
+            && (self.trailing(para.end) || self.after_signature(para.start))
+            && is_notice(&self.text[para.start..para.end]);
         self.seen.push((para, yes));
         yes
     }

@@ -28,7 +28,6 @@ use std::borrow::Cow;
 use crate::engine::Engine;
 use crate::rules::{FieldRole, RedactionMode};
 
-
 /// A half-open byte range `[start, end)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Span {
@@ -166,16 +165,36 @@ impl Engine {
             }
             let text: &[u8] = &field.text;
             let mut found = core::Found::default();
-            let direct = core::scan_text(inner, &mut scratch, text, i, pack.normalize, &mut found);
+            let direct = core::scan_text(
+                inner,
+                &mut scratch,
+                text,
+                i,
+                pack.normalize,
+                &mut found,
+            );
             if direct.is_err() {
                 found = core::Found::default();
                 view.build(text);
-                let _ = core::scan_text(inner, &mut scratch, &view.text, i, false, &mut found);
+                let _ = core::scan_text(
+                    inner,
+                    &mut scratch,
+                    &view.text,
+                    i,
+                    false,
+                    &mut found,
+                );
                 for f in &mut found.findings {
-                    f.span = Span { start: view.map_start(f.span.start), end: view.map_end(f.span.end) };
+                    f.span = Span {
+                        start: view.map_start(f.span.start),
+                        end: view.map_end(f.span.end),
+                    };
                 }
                 for k in &mut found.keywords {
-                    k.span = Span { start: view.map_start(k.span.start), end: view.map_end(k.span.end) };
+                    k.span = Span {
+                        start: view.map_start(k.span.start),
+                        end: view.map_end(k.span.end),
+                    };
                 }
             }
             for &d in &found.overlong {
@@ -195,7 +214,9 @@ impl Engine {
             if pack.redaction.mode == RedactionMode::SinglePass {
                 overlap::resolve(&mut found.findings, &pack.entities);
             } else {
-                found.findings.sort_by_key(|f| (f.span.start, f.span.end, f.entity));
+                found
+                    .findings
+                    .sort_by_key(|f| (f.span.start, f.span.end, f.entity));
             }
             found.keywords.sort_by_key(|k| (k.span.start, k.list));
             scan.findings.append(&mut found.findings);
@@ -247,5 +268,14 @@ pub fn debug_marks(engine: &Engine, text: &[u8]) -> (usize, usize) {
 }
 #[doc(hidden)]
 pub fn debug_pairs(engine: &Engine) -> String {
-    format!("{:?}", engine.inner().classifier.pairs.iter().map(|g| (g.first as char, g.fold, g.word_start, g.rest.len())).collect::<Vec<_>>())
+    format!(
+        "{:?}",
+        engine
+            .inner()
+            .classifier
+            .pairs
+            .iter()
+            .map(|g| (g.first as char, g.fold, g.word_start, g.rest.len()))
+            .collect::<Vec<_>>()
+    )
 }

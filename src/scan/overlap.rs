@@ -22,7 +22,9 @@ pub(crate) fn resolve(findings: &mut Vec<Finding>, entities: &[Entity]) {
     let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
     for f in findings.drain(..) {
         match out.last_mut() {
-            Some(last) if f.field == last.field && f.span.start < last.span.end => {
+            Some(last)
+                if f.field == last.field && f.span.start < last.span.end =>
+            {
                 let end = last.span.end.max(f.span.end);
                 if wins(&f, last, entities) {
                     *last = Finding { span: last.span, ..f };
@@ -63,7 +65,8 @@ mod tests {
             Entity { name: "EMAIL".into(), rank: 70, mask: MaskStyle::Email },
             Entity { name: "SSN".into(), rank: 89, mask: MaskStyle::LastFour },
         ];
-        let mut v = vec![f(0, 0, 23, 0.9), f(1, 0, 11, 0.8), f(0, 30, 40, 0.9)];
+        let mut v =
+            vec![f(0, 0, 23, 0.9), f(1, 0, 11, 0.8), f(0, 30, 40, 0.9)];
         resolve(&mut v, &ents);
         assert_eq!(v.len(), 2);
         assert_eq!((v[0].entity, v[0].span), (1, Span { start: 0, end: 23 }));

@@ -11,9 +11,11 @@
 //!
 //! Folds: U+FF01-U+FF5E to ASCII, U+3000 and the Unicode spaces to a space,
 //! the dotted and dotless i, long s and Kelvin sign to ASCII letters, the
-//! Unicode hyphens and minus to `-` when a digit stands on both sides;
-//! U+00AD, U+200B-U+200F, U+202A-U+202E, U+2060-U+2064 and U+FEFF are
-//! dropped. Entities and escapes are decoded once (a double-encoded form
+//! Unicode hyphens and minus to `-` and NUL to a space when a digit stands
+//! on both sides; U+00AD, U+200B-U+200F, U+202A-U+202E, U+2060-U+2064 and
+//! U+FEFF are dropped, and combining marks after a digit. Digits of other
+//! scripts (Arabic-Indic, Devanagari) are not folded: the `default` pack
+//! does not read them as numbers. Entities and escapes are decoded once (a double-encoded form
 //! stays encoded) and only when they decode to printable ASCII or to a
 //! folded form.
 
@@ -62,13 +64,32 @@ fn char_before(text: &[u8], end: usize) -> usize {
     i
 }
 
-/// Folds one decoded code point, given whether digits stand on both sides.
-fn fold_char(cp: u32, between_digits: bool) -> Option<Fold> {
+/// Folds one decoded code point, given whether digits stand on both sides
+/// and whether a digit stands before it.
+fn fold_char(
+    cp: u32,
+    between_digits: bool,
+    after_digit: bool,
+) -> Option<Fold> {
     let ascii = |b: u8| Some(Fold::Bytes([b, 0, 0, 0], 1));
     match cp {
+        0x00 if between_digits => ascii(b' '),
+        // Combining marks on a digit hide nothing but the digit.
+        0x0300..=0x036F
+        | 0x1AB0..=0x1AFF
+        | 0x1DC0..=0x1DFF
+        | 0x20D0..=0x20FF
+        | 0xFE20..=0xFE2F
+            if after_digit =>
+        {
+            Some(Fold::Drop)
+        }
         0xFF01..=0xFF5E => ascii((cp - 0xFEE0) as u8),
         0x3000 | 0x00A0 | 0x2000..=0x200A | 0x202F | 0x205F => ascii(b' '),
-        0x00AD | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064
+        0x00AD
+        | 0x200B..=0x200F
+        | 0x202A..=0x202E
+        | 0x2060..=0x2064
         | 0xFEFF => Some(Fold::Drop),
         0x2010..=0x2015 | 0x2212 | 0xFE58 | 0xFE63 if between_digits => {
             ascii(b'-')
@@ -128,9 +149,8 @@ fn hex(b: u8) -> Option<u8> {
 /// The fold of the form starting at `i`, with the form's length.
 fn fold_at(text: &[u8], i: usize) -> Option<(Fold, usize)> {
     let b = text[i];
-    let between = |len: usize| {
-        i > 0 && is_digit_at(text, char_before(text, i)) && is_digit_at(text, i + len)
-    };
+    let after = i > 0 && is_digit_at(text, char_before(text, i));
+    let between = |len: usize| after && is_digit_at(text, i + len);
     match b {
         b'&' => {
             let (cp, len) = entity(text, i)?;
@@ -140,7 +160,7 @@ fn fold_at(text: &[u8], i: usize) -> Option<(Fold, usize)> {
                 }
                 return None;
             }
-            match fold_char(cp, between(len))? {
+            match fold_char(cp, between(len), after)? {
                 Fold::Bytes(r, n) => Some((Fold::Bytes(r, n), len)),
                 Fold::Drop => Some((Fold::Drop, len)),
             }
@@ -148,12 +168,15 @@ fn fold_at(text: &[u8], i: usize) -> Option<(Fold, usize)> {
         b'%' => {
             let (h, l) = (hex(*text.get(i + 1)?)?, hex(*text.get(i + 2)?)?);
             let v = h * 16 + l;
-            (0x20..0x7F).contains(&v).then_some((Fold::Bytes([v, 0, 0, 0], 1), 3))
+            (0x20..0x7F)
+                .contains(&v)
+                .then_some((Fold::Bytes([v, 0, 0, 0], 1), 3))
         }
         0x80.. => {
             let (cp, len) = decode(text, i);
-            Some((fold_char(cp?, between(len))?, len))
+            Some((fold_char(cp?, between(len), after)?, len))
         }
+        0x00 => Some((fold_char(0, between(1), after)?, 1)),
         _ => None,
     }
 }
@@ -172,7 +195,7 @@ impl View {
         let mut copied = 0;
         while i < text.len() {
             let b = text[i];
-            let interesting = b == b'&' || b == b'%' || b >= 0xC2;
+            let interesting = b == b'&' || b == b'%' || b == 0 || b >= 0xC2;
             let folded = if interesting { fold_at(text, i) } else { None };
             let Some((fold, len)) = folded else {
                 i += 1;
@@ -254,6 +277,9 @@ mod tests {
         assert_eq!(view("file \u{2014} 1").text, "file \u{2014} 1".as_bytes());
         assert_eq!(view("415\u{a0}555").text, b"415 555");
         assert_eq!(view("CONF\u{130}DENT\u{130}AL").text, b"CONFIDENTIAL");
+        assert_eq!(view("1\u{303}2 3").text, b"12 3");
+        assert_eq!(view("4111\u{0}1111").text, b"4111 1111");
+        assert_eq!(view("a\u{0}b").text, b"a\x00b");
     }
 
     #[test]

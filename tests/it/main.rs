@@ -1,5 +1,7 @@
 //! The integration test binary: one module per layer.
 
+mod accuracy;
 mod crypto;
+mod default_pack;
 mod seed_parity;
 mod support;

@@ -11,12 +11,12 @@ use std::path::Path;
 use std::process::Command;
 
 use mailshield::engine::Engine;
-use mailshield::protect::{protect, Cipher, Options};
+use mailshield::protect::{Cipher, Options, protect};
 use mailshield::rules::FieldRole;
 use mailshield::scan::Field;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
-use crate::support::{python_has, require, shared, TempDir};
+use crate::support::{TempDir, python_has, require, shared};
 
 /// Texts that probe the corners of Python's semantics.
 fn own_cases() -> Vec<(String, String)> {
@@ -70,7 +70,12 @@ fn corpus_texts(shared: &Path) -> Vec<(String, String)> {
     let mut files = Vec::new();
     walk(&real, &mut files);
     files.sort();
-    let skip = ["MANIFEST.tsv", "COUNTS.tsv", "SOURCES.md", "combined.mbox.index.tsv"];
+    let skip = [
+        "MANIFEST.tsv",
+        "COUNTS.tsv",
+        "SOURCES.md",
+        "combined.mbox.index.tsv",
+    ];
     for f in &files {
         if skip.iter().any(|s| f.ends_with(s)) {
             continue;
@@ -81,17 +86,24 @@ fn corpus_texts(shared: &Path) -> Vec<(String, String)> {
     }
     // Each message of combined.mbox on its own, by its index.
     let mbox = fs::read(real.join("combined.mbox")).unwrap();
-    let index = fs::read_to_string(real.join("combined.mbox.index.tsv")).unwrap();
+    let index =
+        fs::read_to_string(real.join("combined.mbox.index.tsv")).unwrap();
     for line in index.lines().skip(1) {
         let cols: Vec<&str> = line.split('\t').collect();
-        let (off, len): (usize, usize) = (cols[1].parse().unwrap(), cols[2].parse().unwrap());
+        let (off, len): (usize, usize) =
+            (cols[1].parse().unwrap(), cols[2].parse().unwrap());
         let text = String::from_utf8_lossy(&mbox[off..off + len]).into_owned();
         out.push((format!("combined.mbox#{}", cols[0]), text));
     }
-    let cases = fs::read_to_string(shared.join("corpus/cases/default-pack.jsonl")).unwrap();
+    let cases =
+        fs::read_to_string(shared.join("corpus/cases/default-pack.jsonl"))
+            .unwrap();
     for line in cases.lines() {
         let v: Value = serde_json::from_str(line).unwrap();
-        out.push((format!("case:{}", v["id"].as_str().unwrap()), v["text"].as_str().unwrap().into()));
+        out.push((
+            format!("case:{}", v["id"].as_str().unwrap()),
+            v["text"].as_str().unwrap().into(),
+        ));
     }
     out
 }
@@ -123,13 +135,20 @@ fn generated(dir: &TempDir, shared: &Path) -> Vec<(String, String)> {
         .lines()
         .map(|l| {
             let v: Value = serde_json::from_str(l).unwrap();
-            (format!("gen:{}", v["id"]), v["body"].as_str().unwrap().to_string())
+            (
+                format!("gen:{}", v["id"]),
+                v["body"].as_str().unwrap().to_string(),
+            )
         })
         .collect()
 }
 
 /// What `seed_ref.py --mode full` says of each text.
-fn reference(dir: &TempDir, shared: &Path, texts: &[(String, String)]) -> Vec<Value> {
+fn reference(
+    dir: &TempDir,
+    shared: &Path,
+    texts: &[(String, String)],
+) -> Vec<Value> {
     let input = dir.join("in.jsonl");
     let output = dir.join("out.jsonl");
     let mut lines = String::new();
@@ -194,7 +213,12 @@ fn compare(engine: &Engine, texts: &[(String, String)], refs: &[Value]) {
         }
     }
     let shown: Vec<&String> = failures.iter().take(5).collect();
-    assert!(failures.is_empty(), "{} of {} differ:\n{shown:#?}", failures.len(), texts.len());
+    assert!(
+        failures.is_empty(),
+        "{} of {} differ:\n{shown:#?}",
+        failures.len(),
+        texts.len()
+    );
 }
 
 #[test]

@@ -36,7 +36,11 @@ pub fn shared() -> Option<PathBuf> {
 
 /// Whether `python3` can import every module named.
 pub fn python_has(modules: &[&str]) -> bool {
-    let code = modules.iter().map(|m| format!("import {m}")).collect::<Vec<_>>().join("; ");
+    let code = modules
+        .iter()
+        .map(|m| format!("import {m}"))
+        .collect::<Vec<_>>()
+        .join("; ");
     Command::new("python3")
         .args(["-c", &code])
         .output()
@@ -71,4 +75,3 @@ impl Drop for TempDir {
         let _ = fs::remove_dir_all(&self.0);
     }
 }
-

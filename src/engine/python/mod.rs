@@ -234,7 +234,9 @@ fn lower(
         Ast::Group(g) => {
             let sub = lower(&g.ast, ci, map)?;
             match &g.kind {
-                ast::GroupKind::NonCapturing(flags) if flags.items.is_empty() => {
+                ast::GroupKind::NonCapturing(flags)
+                    if flags.items.is_empty() =>
+                {
                     sub
                 }
                 ast::GroupKind::NonCapturing(_) => {
@@ -257,10 +259,16 @@ fn lower(
             }
         }
         Ast::Alternation(alt) => Hir::alternation(
-            alt.asts.iter().map(|a| lower(a, ci, map)).collect::<Result<_, _>>()?,
+            alt.asts
+                .iter()
+                .map(|a| lower(a, ci, map))
+                .collect::<Result<_, _>>()?,
         ),
         Ast::Concat(cat) => Hir::concat(
-            cat.asts.iter().map(|a| lower(a, ci, map)).collect::<Result<_, _>>()?,
+            cat.asts
+                .iter()
+                .map(|a| lower(a, ci, map))
+                .collect::<Result<_, _>>()?,
         ),
         Ast::Flags(_) => return Err(unsupported("inline flags")),
     })
@@ -556,7 +564,10 @@ mod tests {
     #[test]
     fn unsupported_syntax_is_refused() {
         let e = translate("^a", false, &mut |s| s.clone()).unwrap_err();
-        assert_eq!(e, "python semantics do not support anchors other than \\b and \\B");
+        assert_eq!(
+            e,
+            "python semantics do not support anchors other than \\b and \\B"
+        );
         assert!(translate(r"\pL", false, &mut |s| s.clone()).is_err());
     }
 
