@@ -198,6 +198,37 @@ impl Engine {
     }
 }
 
+impl Inner {
+    /// ASCII bytes no detector, keyword, prefix or folded form can hold:
+    /// a stream can start a region right after one.
+    pub(crate) fn separators(&self) -> [bool; 256] {
+        let mut sep = [false; 256];
+        for (b, slot) in sep.iter_mut().enumerate().take(128) {
+            let byte = b as u8;
+            *slot = !byte.is_ascii_alphanumeric()
+                && !VIEW_LEAD_BYTES.contains(&byte)
+                && self.groups.iter().all(|g| !g.class_ascii[b]);
+        }
+        for d in &self.detectors {
+            if let Trigger::Prefix { prefixes, .. } = &d.trigger {
+                for p in prefixes {
+                    for &b in p {
+                        sep[usize::from(b)] = false;
+                    }
+                }
+            }
+        }
+        for k in &self.keywords {
+            for v in &k.variants {
+                for &b in &v.bytes {
+                    sep[usize::from(b)] = false;
+                }
+            }
+        }
+        sep
+    }
+}
+
 impl Scratch {
     fn new(inner: &Inner) -> Scratch {
         let caches =

@@ -21,12 +21,15 @@ mod context;
 pub(crate) mod core;
 mod footer;
 mod overlap;
+pub mod stream;
 pub(crate) mod view;
 
 use std::borrow::Cow;
 
 use crate::engine::Engine;
 use crate::rules::{FieldRole, RedactionMode};
+
+pub use stream::{StreamError, StreamScanner};
 
 /// A half-open byte range `[start, end)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
