@@ -43,7 +43,7 @@ use regex_automata::util::pool::{Pool, PoolGuard};
 use regex_syntax::hir::ClassUnicode;
 
 pub(crate) use compile::{
-    Compiled, ContextWords, Trigger, is_word_byte, word_key,
+    Compiled, ContextWords, Trigger, is_word_byte, tokens, word_key,
 };
 pub(crate) use keywords::Keywords;
 
@@ -72,6 +72,8 @@ pub(crate) struct RunGroup {
     pub class: ClassUnicode,
     /// The ASCII part of `class`, by byte.
     pub class_ascii: [bool; 128],
+    /// Whether `class` holds any non-ASCII character.
+    pub non_ascii: bool,
     /// Detectors searched in the run.
     pub detectors: Vec<usize>,
     /// ASCII bytes whose count in a run some detector needs (at most 8).
@@ -117,6 +119,8 @@ pub(crate) struct Inner {
     pub alphabet: Option<python::Alphabet>,
     /// Allow-listed values per entity, normalised.
     pub allow: Vec<(usize, Vec<Vec<u8>>)>,
+    /// No byte that triggers the first run group marks anything else.
+    pub group0_exclusive: bool,
 }
 
 /// Per-thread buffers and automaton caches.
@@ -352,7 +356,11 @@ fn compile(pack: Pack) -> Result<Inner, RulesError> {
         *s = byte_groups[b] != 0;
     }
     let specs: Vec<PairSpec> = users.iter().map(|(s, _)| *s).collect();
-    let classifier = Classifier::new(&single, &specs);
+    let none = [false; 128];
+    let group0 = groups
+        .first()
+        .map_or((&none, &none), |g| (&g.class_ascii, &g.trigger_ascii));
+    let classifier = Classifier::new(&single, &specs, group0);
     let pair_users = classifier
         .pairs
         .iter()
@@ -387,7 +395,11 @@ fn compile(pack: Pack) -> Result<Inner, RulesError> {
             )
         })
         .collect();
+    let group0_exclusive = groups.first().is_some_and(|g| {
+        (0..128).all(|b| !g.trigger_ascii[b] || byte_groups[b] == 1)
+    });
     Ok(Inner {
+        group0_exclusive,
         pack,
         detectors,
         groups,
@@ -460,6 +472,7 @@ fn run_groups(
                 .min()
                 .unwrap_or(0);
             Ok(RunGroup {
+                non_ascii: has_non_ascii(&class),
                 trigger_ascii,
                 trigger: t.clone(),
                 class_ascii,

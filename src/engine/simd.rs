@@ -51,9 +51,29 @@ pub(crate) struct Tables {
     pub word_start: [u8; 2],
     /// ASCII letters and digits, exactly.
     pub alnum: Nibbles,
+    /// The run class of the first run group, exactly for ASCII.
+    pub class0: Nibbles,
+    /// The ASCII triggers of the first run group, exactly.
+    pub trigger0: Nibbles,
 }
 
 impl Tables {
+    /// An exact table of a set of ASCII bytes: bit `h` of `lo[l]` holds
+    /// byte `h << 4 | l`, and `hi[h]` is `1 << h`, so bytes at or above
+    /// 0x80 are never members.
+    pub(crate) fn ascii(member: impl Fn(u8) -> bool) -> Nibbles {
+        let mut n = Nibbles::default();
+        for h in 0..8u8 {
+            n.hi[usize::from(h)] = 1 << h;
+            for l in 0..16u8 {
+                if member(h << 4 | l) {
+                    n.lo[usize::from(l)] |= 1 << h;
+                }
+            }
+        }
+        n
+    }
+
     /// The alnum table: digits, then A-O/a-o, then P-Z/p-z.
     pub(crate) fn alnum() -> Nibbles {
         let mut n = Nibbles::default();
@@ -74,6 +94,10 @@ impl Tables {
 pub(crate) struct Marks {
     pub singles: u64,
     pub pairs: u64,
+    /// Bytes in the first run group's class.
+    pub class0: u64,
+    /// Bytes that trigger the first run group.
+    pub trigger0: u64,
 }
 
 /// The bytes around a block: `rows[0][i]` is the byte before position
@@ -115,6 +139,12 @@ pub(crate) fn classify_portable(t: &Tables, rows: Rows<'_>) -> Marks {
     for i in 0..64 {
         if t.single.class(cur[i]) != 0 {
             m.singles |= 1 << i;
+        }
+        if t.class0.class(cur[i]) != 0 {
+            m.class0 |= 1 << i;
+        }
+        if t.trigger0.class(cur[i]) != 0 {
+            m.trigger0 |= 1 << i;
         }
         let ws = t.alnum.class(prev[i]) == 0;
         for pass in 0..2 {
@@ -162,6 +192,8 @@ fn classify_avx2(t: &Tables, rows: Rows<'_>) -> Marks {
     };
 
     let (s_lo, s_hi) = (table(&t.single.lo), table(&t.single.hi));
+    let (c_lo, c_hi) = (table(&t.class0.lo), table(&t.class0.hi));
+    let (t_lo, t_hi) = (table(&t.trigger0.lo), table(&t.trigger0.hi));
     let (a_lo, a_hi) = (table(&t.alnum.lo), table(&t.alnum.hi));
     let [prev, cur, next, after] = rows;
     let mut m = Marks::default();
@@ -190,6 +222,8 @@ fn classify_avx2(t: &Tables, rows: Rows<'_>) -> Marks {
             acc = _mm256_or_si256(acc, hit);
         }
         m.singles |= u64::from(singles) << (half * 32);
+        m.class0 |= u64::from(nonzero(class(c, c_lo, c_hi))) << (half * 32);
+        m.trigger0 |= u64::from(nonzero(class(c, t_lo, t_hi))) << (half * 32);
         m.pairs |= u64::from(nonzero(acc)) << (half * 32);
     }
     m
@@ -198,6 +232,18 @@ fn classify_avx2(t: &Tables, rows: Rows<'_>) -> Marks {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ascii_tables_are_exact() {
+        let n = Tables::ascii(|b| b == b'-' || b.is_ascii_uppercase());
+        for b in 0..=255u8 {
+            assert_eq!(
+                n.class(b) != 0,
+                b == b'-' || b.is_ascii_uppercase(),
+                "{b:#x}"
+            );
+        }
+    }
 
     #[test]
     fn alnum_table_is_exact() {
@@ -215,6 +261,8 @@ mod tests {
         }
         t.single.add(1, b'@');
         t.single.add(2, 0xE2);
+        t.class0 = Tables::ascii(|b| b.is_ascii_digit() || b == b' ');
+        t.trigger0 = Tables::ascii(|b| b.is_ascii_digit());
         t.first[0].add(0, b'p');
         t.first[0].add(0, b'P');
         t.second[0].add(0, b'a');

@@ -88,9 +88,14 @@ fn cases(b: u8, fold: bool) -> Vec<u8> {
 }
 
 impl Classifier {
-    /// Builds a classifier from the bytes that start runs and the pairs
-    /// that start prefixes.
-    pub(crate) fn new(single: &[bool; 256], specs: &[PairSpec]) -> Classifier {
+    /// Builds a classifier from the bytes that start runs, the pairs that
+    /// start prefixes, and the exact ASCII class and triggers of the first
+    /// run group (empty when there is none).
+    pub(crate) fn new(
+        single: &[bool; 256],
+        specs: &[PairSpec],
+        group0: (&[bool; 128], &[bool; 128]),
+    ) -> Classifier {
         let mut pairs: Vec<PairGroup> = Vec::new();
         for spec in specs {
             let (a, b, c) = spec.stored();
@@ -110,8 +115,12 @@ impl Classifier {
                 }),
             }
         }
-        let mut tables =
-            Tables { alnum: Tables::alnum(), ..Tables::default() };
+        let mut tables = Tables {
+            alnum: Tables::alnum(),
+            class0: Tables::ascii(|b| group0.0[usize::from(b)]),
+            trigger0: Tables::ascii(|b| group0.1[usize::from(b)]),
+            ..Tables::default()
+        };
         tables.single = single_table(single);
         // Pair groups share the sixteen bits round-robin; a shared bit
         // needs a word start only if all its groups do.
@@ -193,7 +202,12 @@ impl Classifier {
             n if n >= BLOCK => u64::MAX,
             n => (1u64 << n) - 1,
         };
-        Marks { singles: m.singles & valid, pairs: m.pairs & valid }
+        Marks {
+            singles: m.singles & valid,
+            pairs: m.pairs & valid,
+            class0: m.class0 & valid,
+            trigger0: m.trigger0 & valid,
+        }
     }
 
     /// The pair classes that begin at `hay[p]`, exactly.
@@ -260,7 +274,11 @@ mod tests {
         for b in b'0'..=b'9' {
             single[b as usize] = true;
         }
-        let c = Classifier::new(&single, &[PairSpec::new(b"ey", true, false)]);
+        let c = Classifier::new(
+            &single,
+            &[PairSpec::new(b"ey", true, false)],
+            (&[false; 128], &[false; 128]),
+        );
         let mut hay = vec![b'.'; 130];
         hay[3] = b'7';
         hay[63] = b'E';
@@ -280,6 +298,7 @@ mod tests {
         let c = Classifier::new(
             &[false; 256],
             &[PairSpec::new(b"pa", true, true)],
+            (&[false; 128], &[false; 128]),
         );
         let hay = b"xpa pa.pa Pa";
         let m = c.block(hay, 0);

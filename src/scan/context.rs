@@ -96,6 +96,69 @@ pub(crate) fn adjust(ctx: &ContextWords, text: &[u8], start: usize) -> f32 {
     0.0
 }
 
+/// Whether a raise word could stand before some match inside
+/// `text[start..end]`: any raise entry in the window before `start`
+/// through `end`. A detector that cannot reach the threshold without a
+/// raise skips a run where this is false. Cost: linear in the window and
+/// the run.
+pub(crate) fn raise_near(
+    ctx: &ContextWords,
+    text: &[u8],
+    start: usize,
+    end: usize,
+) -> bool {
+    if ctx.raise.is_empty() {
+        return false;
+    }
+    let mut lo = start.saturating_sub(ctx.window);
+    if let Some(nl) = text[lo..start].iter().rposition(|&b| b == b'\n') {
+        lo += nl + 1;
+    }
+    // Words left to right; an entry matches when its words are the last
+    // ones read.
+    let slice = &text[lo..end];
+    let mut last: [(usize, usize); 4] = [(0, 0); 4];
+    let mut n = 0usize;
+    let mut i = 0;
+    while i < slice.len() {
+        let b = slice[i];
+        let (from, to) = if b == b':' {
+            (i, i + 1)
+        } else if is_word_byte(b) {
+            let from = i;
+            while i < slice.len() && is_word_byte(slice[i]) {
+                i += 1;
+            }
+            (from, i)
+        } else {
+            i += 1;
+            continue;
+        };
+        i = i.max(to);
+        last.rotate_right(1);
+        last[0] = (from, to);
+        n += 1;
+        let w = &slice[from..to];
+        if ctx.shapes[usize::from(w[0].to_ascii_lowercase())]
+            >> w.len().min(31)
+            & 1
+            == 0
+        {
+            continue;
+        }
+        let hit = ctx.raise.iter().any(|entry| {
+            entry.len() <= n.min(4)
+                && entry.iter().rev().enumerate().all(|(j, e)| {
+                    slice[last[j].0..last[j].1].eq_ignore_ascii_case(e)
+                })
+        });
+        if hit {
+            return true;
+        }
+    }
+    false
+}
+
 /// Whether `text[start..end]` stands alone: no letter or digit touches it,
 /// and it does not continue a number through `-`, `.` or `:`.
 pub(crate) fn isolated(text: &[u8], start: usize, end: usize) -> bool {

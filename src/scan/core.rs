@@ -149,12 +149,24 @@ impl<'a> FieldScan<'a> {
         let mut at = 0;
         while at < text.len() {
             let marks = classifier.block(text, at);
-            let mut bits = marks.singles | marks.pairs;
+            let mut singles = marks.singles;
+            // The first group's ASCII triggers grow their runs with bit
+            // operations; their bytes need no other look unless they also
+            // mark something else.
+            let fast =
+                if self.inner.groups.is_empty() { 0 } else { marks.trigger0 };
+            if self.inner.group0_exclusive {
+                singles &= !fast;
+            }
+            let mut bits = singles | marks.pairs | fast;
             while bits != 0 {
                 let i = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
                 let p = at + i;
-                if marks.singles >> i & 1 == 1 {
+                if fast >> i & 1 == 1 && p >= self.processed[0] {
+                    self.run_bits(&marks, at, i);
+                }
+                if singles >> i & 1 == 1 {
                     let groups = self.inner.byte_groups[text[p] as usize];
                     if groups & VIEW_BIT != 0
                         && stop_at_view
@@ -178,6 +190,55 @@ impl<'a> FieldScan<'a> {
             at += BLOCK;
         }
         Ok(())
+    }
+
+    /// The run of the first group around its ASCII trigger at bit `i` of
+    /// the block at `at`, found with bit operations on the block's masks.
+    /// A run that reaches the edge of the block, or a non-ASCII character
+    /// next to it, is grown the scalar way.
+    fn run_bits(
+        &mut self,
+        marks: &crate::engine::trigger::Marks,
+        at: usize,
+        i: usize,
+    ) {
+        let text = self.text;
+        let class = marks.class0;
+        let below = !class & ((1u64 << i) - 1);
+        let start =
+            if below == 0 { 0 } else { 64 - below.leading_zeros() as usize };
+        let above = if i == 63 { 0 } else { !class & (!0u64 << (i + 1)) };
+        let end =
+            if above == 0 { BLOCK } else { above.trailing_zeros() as usize };
+        let (s, e) = (at + start, (at + end).min(text.len()));
+        // The run may go on past the block, or through a non-ASCII
+        // character of the class: grow it the scalar way then.
+        let group = &self.inner.groups[0];
+        let open = |b: u8| {
+            if b < 0x80 {
+                group.class_ascii[usize::from(b)]
+            } else {
+                group.non_ascii
+            }
+        };
+        let open_left = s > 0 && open(text[s - 1]);
+        let open_right = e < text.len() && open(text[e]);
+        if open_left || open_right {
+            self.run(0, at + i);
+            return;
+        }
+        let span = (!0u64 << start)
+            & if end == BLOCK { !0 } else { (1u64 << end) - 1 };
+        let trig = marks.trigger0 & span;
+        // The longest streak of consecutive triggers.
+        let mut x = trig;
+        let mut longest = 0;
+        while x != 0 {
+            longest += 1;
+            x &= x >> 1;
+        }
+        self.processed[0] = e;
+        self.run_found(0, s, e, trig.count_ones() as usize, longest);
     }
 
     /// Whether character `c` (or an invalid byte, `None`) is in a run of
@@ -262,6 +323,47 @@ impl<'a> FieldScan<'a> {
             end += len;
         }
         self.processed[g] = end;
+        self.run_stats(g, start, end, triggers, longest, counts);
+    }
+
+    /// A run of group `g` found by [`FieldScan::runs_in_block`]: counts
+    /// the bytes its detectors need and goes on as [`FieldScan::run`].
+    fn run_found(
+        &mut self,
+        g: usize,
+        start: usize,
+        end: usize,
+        triggers: usize,
+        longest: usize,
+    ) {
+        let group = &self.inner.groups[g];
+        if triggers < group.min_trigger {
+            return;
+        }
+        let mut counts = [0usize; 8];
+        if !group.counted.is_empty() {
+            for &b in &self.text[start..end] {
+                let f = group.flags[usize::from(b & 0x7F)];
+                if f >> 2 != 0 {
+                    counts[usize::from(f >> 2) - 1] += 1;
+                }
+            }
+        }
+        self.run_stats(g, start, end, triggers, longest, counts);
+    }
+
+    /// Searches a grown run with each detector whose minimums it meets and
+    /// whose pattern the group's sieve saw match.
+    fn run_stats(
+        &mut self,
+        g: usize,
+        start: usize,
+        end: usize,
+        triggers: usize,
+        longest: usize,
+        counts: [usize; 8],
+    ) {
+        let group = &self.inner.groups[g];
         if triggers < group.min_trigger {
             return;
         }
@@ -290,11 +392,27 @@ impl<'a> FieldScan<'a> {
             return;
         }
         let matched = self.sieve(g, start, end);
+        let threshold = self.inner.pack.threshold;
         for k in 0..group.detectors.len() {
             if wanted >> k.min(127) & 1 == 1
                 && (k >= 64 || matched >> k & 1 == 1)
             {
                 let d = self.inner.groups[g].detectors[k];
+                let det = &self.inner.detectors[d];
+                let base = self.inner.pack.detectors[det.index].score;
+                // A detector that needs a raise word skips runs with none.
+                let needs_raise = base < threshold;
+                if needs_raise
+                    && (base + det.context.raise_by < threshold
+                        || !context::raise_near(
+                            &det.context,
+                            self.text,
+                            start,
+                            end,
+                        ))
+                {
+                    continue;
+                }
                 self.search(d, start, end);
             }
         }
@@ -456,11 +574,12 @@ impl<'a> FieldScan<'a> {
             self.search_transcoded(d, start, end);
             return;
         }
+        let min_len = self.inner.detectors[d].min_len;
         let mut input = Input::new(text).range(start..end);
         while let Some((s, e, group)) = self.find(d, &input) {
             self.accept(d, s, e, group);
             let next = if e > s { e } else { e + 1 };
-            if next > end {
+            if next > end || end - next < min_len {
                 break;
             }
             input.set_start(next);
@@ -563,6 +682,9 @@ impl<'a> FieldScan<'a> {
         if s >= e {
             return;
         }
+        if rule.isolated && !context::isolated(text, s, e) {
+            return;
+        }
         let mut validated = false;
         if let Some(v) = rule.validator {
             match v.check(&text[s..e]) {
@@ -574,7 +696,7 @@ impl<'a> FieldScan<'a> {
                 }
             }
         }
-        if rule.isolated && !context::isolated(text, s, e) {
+        if rule.isolated && e != end && !context::isolated(text, s, e) {
             return;
         }
         let score = (rule.score
