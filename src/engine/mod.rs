@@ -43,7 +43,7 @@ use regex_automata::util::pool::{Pool, PoolGuard};
 use regex_syntax::hir::ClassUnicode;
 
 pub(crate) use compile::{
-    Compiled, ContextWords, Trigger, is_word_byte, tokens, word_key,
+    Compiled, ContextWords, Trigger, is_word_byte, word_key,
 };
 pub(crate) use keywords::Keywords;
 

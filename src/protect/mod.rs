@@ -110,7 +110,10 @@ pub fn protect(
     let scan = engine.scan_fields(fields);
     let classification = classify(engine, fields, &scan);
     let pack = engine.pack();
-    let token = opts.keys.map(KeySet::token_key);
+    // The pseudonym key only when some detector asks for tokens.
+    let wants_token =
+        pack.detectors.iter().any(|d| d.operator == Operator::Token);
+    let token = opts.keys.filter(|_| wants_token).map(KeySet::token_key);
     let mut log = Vec::new();
 
     // Body fields, redacted one by one, joined by a blank line.
@@ -146,7 +149,7 @@ pub fn protect(
             }
             RedactionMode::SinglePass => {
                 let found = field_findings(&scan, i);
-                redact(engine, text, &found, token.as_ref(), &mut body)?;
+                redact(engine, text, found, token.as_ref(), &mut body)?;
             }
         }
     }
@@ -176,7 +179,7 @@ pub fn protect(
             redact(
                 engine,
                 &f.text,
-                &field_findings(&scan, i),
+                field_findings(&scan, i),
                 token.as_ref(),
                 &mut out,
             )?;
@@ -204,8 +207,11 @@ pub fn protect(
     Ok(Protected { scan, classification, body, sealed, subject, log })
 }
 
-fn field_findings(scan: &Scan, field: usize) -> Vec<Finding> {
-    scan.findings.iter().filter(|f| f.field == field).copied().collect()
+/// The findings of one field: a slice, since findings are sorted by field.
+fn field_findings(scan: &Scan, field: usize) -> &[Finding] {
+    let from = scan.findings.partition_point(|f| f.field < field);
+    let to = scan.findings.partition_point(|f| f.field <= field);
+    &scan.findings[from..to]
 }
 
 /// `Replaced N TYPE instances` for each type, in detector order.
@@ -342,6 +348,7 @@ pub fn mask(style: MaskStyle, value: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::FieldRole;
 
     #[test]
     fn masks_show_at_most_four_digits() {
@@ -359,6 +366,95 @@ mod tests {
             "***@example.com"
         );
         assert_eq!(mask(MaskStyle::Full, b"10.0.0.1"), "***");
+    }
+
+    fn example_engine() -> Engine {
+        let text = include_str!("../../examples/custom-pack.toml");
+        let pack =
+            crate::rules::Pack::from_toml("custom-pack.toml", text).unwrap();
+        Engine::new(pack).unwrap()
+    }
+
+    fn protected(
+        engine: &Engine,
+        text: &str,
+        keys: Option<&KeySet>,
+    ) -> String {
+        let fields = [Field::new("body", FieldRole::Body, text.as_bytes())];
+        let opts = Options { cipher: Cipher::None, keys, message_id: b"m1" };
+        String::from_utf8(protect(engine, &fields, &opts).unwrap().body)
+            .unwrap()
+    }
+
+    #[test]
+    fn operators_of_the_example_pack() {
+        let engine = example_engine();
+        let keys = KeySet::generate().unwrap();
+        // mask: at most the last four digits; token: a keyed pseudonym
+        // that is the same for the same value.
+        let out = protected(
+            &engine,
+            "card 4111 1111 1111 1111, EMP-123456 and EMP-123456",
+            Some(&keys),
+        );
+        let want_prefix = "card ***1111, [EMPLOYEE_ID:";
+        assert!(out.starts_with(want_prefix), "{out}");
+        let tokens: Vec<&str> =
+            out.split("[EMPLOYEE_ID:").skip(1).map(|t| &t[..8]).collect();
+        assert_eq!(tokens.len(), 2);
+        assert_eq!(tokens[0], tokens[1]);
+        assert!(tokens[0].bytes().all(|b| b.is_ascii_hexdigit()));
+        // Another key, another pseudonym.
+        let other = protected(
+            &engine,
+            "EMP-123456",
+            Some(&KeySet::generate().unwrap()),
+        );
+        assert!(!other.contains(tokens[0]));
+        // The token operator needs a key.
+        let fields =
+            [Field::new("body", FieldRole::Body, b"EMP-123456".as_slice())];
+        let opts =
+            Options { cipher: Cipher::None, keys: None, message_id: b"" };
+        let e = protect(&engine, &fields, &opts).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "no key given: the token operator needs a key"
+        );
+        // The allow-listed number is not a finding.
+        assert_eq!(
+            protected(&engine, "call +1 415 555 0100", None),
+            "call +1 415 555 0100"
+        );
+    }
+
+    #[test]
+    fn drop_and_keep() {
+        let pack = crate::rules::Pack::from_toml(
+            "t.toml",
+            r#"
+            [pack]
+            name = "t"
+            extends = "default"
+            [[detector]]
+            id = "email"
+            entity = "EMAIL"
+            pattern = '[a-z]+@example\.com'
+            operator = "drop"
+            [[detector]]
+            id = "ipv4"
+            entity = "IP_ADDRESS"
+            pattern = '(?-u:\b)[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?-u:\b)'
+            validator = "ipv4"
+            operator = "keep"
+            "#,
+        )
+        .unwrap();
+        let engine = Engine::new(pack).unwrap();
+        assert_eq!(
+            protected(&engine, "to ana@example.com from 192.0.2.7", None),
+            "to  from 192.0.2.7"
+        );
     }
 
     #[test]
