@@ -15,6 +15,7 @@
 //! | [`classify`] | level, confidence, risk factors, actions |
 //! | [`crypto`] | AEAD envelopes, Fernet tokens, key sets |
 //! | [`protect`] | redaction, truncation and sealing of one message |
+//! | [`mail`] | reading JSONL, .eml, mbox, maildir; MIME into fields |
 //! | [`batch`] | many messages on every core, in input order |
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -23,6 +24,7 @@ pub mod batch;
 pub mod classify;
 pub mod crypto;
 pub mod engine;
+pub mod mail;
 pub mod protect;
 pub mod rules;
 pub mod scan;

@@ -3,5 +3,6 @@
 mod accuracy;
 mod crypto;
 mod default_pack;
+mod mail;
 mod seed_parity;
 mod support;

@@ -1,0 +1,121 @@
+//! Reading input line by line in bounded memory.
+//!
+//! `BufRead::read_until` keeps a whole line, however long: one line of
+//! 1 GiB with no newline would be read into memory. [`LineReader`] stores
+//! at most what its caller has room for and skips the rest of the line,
+//! while still telling how long the line was and how it began.
+
+use std::io::{self, BufRead};
+
+/// How many leading bytes of each line are kept in [`Line::head`].
+const HEAD: usize = 8;
+
+/// One line read: its length and its first bytes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Line {
+    /// Its length in bytes, with its `\n` if it has one.
+    pub len: usize,
+    /// How many of those bytes were stored.
+    pub stored: usize,
+    head: [u8; HEAD],
+    head_len: usize,
+}
+
+impl Line {
+    /// Whether the line begins with `prefix` (at most 8 bytes).
+    pub fn starts_with(&self, prefix: &[u8]) -> bool {
+        self.head[..self.head_len].starts_with(prefix)
+    }
+}
+
+/// Lines of a `BufRead`, split after each `\n` (a bare CR is not a line
+/// end).
+pub(crate) struct LineReader<R> {
+    inner: R,
+}
+
+impl<R: BufRead> LineReader<R> {
+    pub fn new(inner: R) -> LineReader<R> {
+        LineReader { inner }
+    }
+
+    /// Reads one line, through its `\n` or to the end of input, appending
+    /// at most `room` bytes of it to `out`. `None` at the end of input.
+    ///
+    /// Memory: `room` bytes at most, whatever the line's length.
+    ///
+    /// # Errors
+    ///
+    /// An I/O error of the reader (`Interrupted` is retried). Bytes of the
+    /// line read before it are in `out`.
+    pub fn read_line(
+        &mut self,
+        out: &mut Vec<u8>,
+        room: usize,
+    ) -> io::Result<Option<Line>> {
+        let mut line =
+            Line { len: 0, stored: 0, head: [0; HEAD], head_len: 0 };
+        loop {
+            let buf = match self.inner.fill_buf() {
+                Ok(buf) => buf,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if buf.is_empty() {
+                return Ok((line.len > 0).then_some(line));
+            }
+            // Up to and including the newline, or the whole buffer.
+            let (take, ends) = match memchr::memchr(b'\n', buf) {
+                Some(i) => (i + 1, true),
+                None => (buf.len(), false),
+            };
+            let chunk = &buf[..take];
+            let h = (HEAD - line.head_len).min(take);
+            line.head[line.head_len..line.head_len + h]
+                .copy_from_slice(&chunk[..h]);
+            line.head_len += h;
+            let keep = take.min(room.saturating_sub(line.stored));
+            out.extend_from_slice(&chunk[..keep]);
+            line.stored += keep;
+            line.len += take;
+            self.inner.consume(take);
+            if ends {
+                return Ok(Some(line));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that hands out its bytes a few at a time.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl io::Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.1.min(self.0.len()).min(buf.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn long_lines_are_cut_but_measured() {
+        let input = b"From abc\nxxxxxxxxxxxxxxxxxxxx\nend";
+        let reader = io::BufReader::with_capacity(4, Trickle(input, 3));
+        let mut lines = LineReader::new(reader);
+        let mut out = Vec::new();
+        let first = lines.read_line(&mut out, 100).unwrap().unwrap();
+        assert!(first.starts_with(b"From "));
+        assert_eq!((first.len, first.stored), (9, 9));
+        let second = lines.read_line(&mut out, 5).unwrap().unwrap();
+        assert_eq!((second.len, second.stored), (21, 5));
+        let third = lines.read_line(&mut out, 100).unwrap().unwrap();
+        assert_eq!(third.len, 3);
+        assert!(lines.read_line(&mut out, 100).unwrap().is_none());
+        assert_eq!(out, b"From abc\nxxxxxend");
+    }
+}

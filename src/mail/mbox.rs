@@ -1,0 +1,346 @@
+//! mbox (mboxrd), read one message at a time.
+//!
+//! A message starts at each line beginning `From ` (the envelope line,
+//! which is not part of the message) and runs to the next one. In each
+//! message a line matching `^>+From ` loses one `>`: writers add one to
+//! every such line, so the original comes back exactly. The blank line a
+//! writer puts after each message (`\n`, or `\r\n` in a CRLF mbox) is not
+//! part of the message either. Line ends (LF, CRLF, a bare CR inside a
+//! line), NUL and 8-bit bytes are kept as they are. A UTF-8 byte-order
+//! mark before the first `From ` line is skipped by the caller.
+//!
+//! Text before the first `From ` line that is not only white space is
+//! read as a message of its own (with a warning), so that nothing is
+//! dropped; a file without any `From ` line is therefore one message.
+//!
+//! Memory: one message, at most `max_message` bytes of it; longer
+//! messages are cut there and said to be incomplete, and reading goes on
+//! at the next `From ` line.
+
+use std::io::{self, BufRead, Chain, Cursor, Read};
+
+use super::error::{MailError, io_cause};
+use super::lines::LineReader;
+use super::mime::{parse, too_large};
+use super::{Limits, Message, Source};
+
+/// One message's bytes, as split from the mbox.
+#[derive(Debug)]
+pub(crate) struct Entry {
+    /// Its bytes: unescaped, without its `From ` line and separator.
+    pub bytes: Vec<u8>,
+    /// The bytes it took in the mbox, its `From ` line included.
+    pub raw_len: usize,
+    /// It was longer than `max_message` and was cut.
+    pub cut: bool,
+    /// It stood before the first `From ` line.
+    pub preamble: bool,
+    /// Reading failed inside it.
+    pub error: Option<io::Error>,
+}
+
+/// The messages of one mbox.
+pub(crate) struct Mbox<R> {
+    lines: LineReader<R>,
+    path: String,
+    limits: Limits,
+    index: usize,
+    /// The length of the `From ` line that starts the next message.
+    next_from: Option<usize>,
+    started: bool,
+    done: bool,
+}
+
+impl<R: BufRead> Mbox<R> {
+    pub fn new(reader: R, path: String, limits: Limits) -> Mbox<R> {
+        Mbox {
+            lines: LineReader::new(reader),
+            path,
+            limits,
+            index: 0,
+            next_from: None,
+            started: false,
+            done: false,
+        }
+    }
+
+    /// The next message's bytes, or `None` at the end of the mbox.
+    pub fn next_entry(&mut self) -> Option<Entry> {
+        loop {
+            if self.done {
+                return None;
+            }
+            let mut e = Entry {
+                bytes: Vec::new(),
+                raw_len: self.next_from.take().unwrap_or(0),
+                cut: false,
+                preamble: !self.started,
+                error: None,
+            };
+            self.read_message(&mut e);
+            // Only blank lines before the first `From ` line: no message.
+            if e.preamble
+                && e.error.is_none()
+                && !e.cut
+                && e.bytes.iter().all(u8::is_ascii_whitespace)
+            {
+                continue;
+            }
+            if !e.cut && !e.preamble {
+                strip_separator(&mut e.bytes);
+            }
+            return Some(e);
+        }
+    }
+
+    /// Reads lines into `e` up to the next `From ` line or the end.
+    fn read_message(&mut self, e: &mut Entry) {
+        loop {
+            let start = e.bytes.len();
+            let room = self.limits.max_message.saturating_sub(start);
+            match self.lines.read_line(&mut e.bytes, room) {
+                Err(err) => {
+                    self.done = true;
+                    e.error = Some(err);
+                    return;
+                }
+                Ok(None) => {
+                    self.done = true;
+                    return;
+                }
+                Ok(Some(line)) if line.starts_with(b"From ") => {
+                    e.bytes.truncate(start);
+                    self.next_from = Some(line.len);
+                    self.started = true;
+                    return;
+                }
+                Ok(Some(line)) => {
+                    e.raw_len += line.len;
+                    e.cut |= line.stored < line.len;
+                    unescape(&mut e.bytes, start);
+                }
+            }
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for Mbox<R> {
+    type Item = Result<Message, MailError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut e = self.next_entry()?;
+        let index = self.index;
+        self.index += 1;
+        // Nothing read at all: the mbox cannot be read.
+        if e.raw_len == 0
+            && let Some(err) = e.error.take()
+        {
+            return Some(Err(MailError::io(self.path.clone(), err)));
+        }
+        let source = Source { path: self.path.clone(), index };
+        let parsed = parse(&e.bytes, &self.limits);
+        let mut msg = Message::from_parsed(source, parsed, e.raw_len);
+        if e.preamble {
+            msg.warnings.push(
+                "text before the first `From ` line, read as one message"
+                    .into(),
+            );
+        }
+        if e.cut {
+            msg.fail(too_large(self.limits.max_message));
+        }
+        if let Some(err) = &e.error {
+            msg.fail(format!(
+                "read failed inside this message: {}",
+                io_cause(err)
+            ));
+        }
+        Some(Ok(msg))
+    }
+}
+
+/// One message's bytes as an mbox holds them (see [`mbox_messages`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawMessage {
+    /// Its bytes: `>From ` lines unescaped, without its `From ` line and
+    /// the blank line after it.
+    pub bytes: Vec<u8>,
+    /// How many bytes it took in the mbox, its `From ` line included.
+    pub raw_len: usize,
+    /// False when it was longer than `max_message` and `bytes` holds only
+    /// its first `max_message` bytes.
+    pub complete: bool,
+}
+
+/// The raw messages of an mbox: an iterator from [`mbox_messages`].
+pub struct MboxMessages<R>(Mbox<Chain<Cursor<Vec<u8>>, R>>);
+
+/// Splits an mbox into its messages' bytes, as [`open`](super::open)
+/// does before parsing them: for tools that need the bytes themselves
+/// (rebuilding files, checking them byte for byte).
+///
+/// Streaming: one message in memory at a time, at most `max_message`
+/// bytes of it. A UTF-8 byte-order mark at the start is skipped; text
+/// before the first `From ` line that is not only white space is the
+/// first message.
+///
+/// # Errors
+///
+/// Reading the first bytes fails. Each item is an `Err` when reading
+/// fails inside the mbox (the message being read is not returned) and
+/// the iterator ends after it.
+///
+/// # Example
+///
+/// ```
+/// use mailshield::mail::{Limits, mbox_messages};
+///
+/// let mbox = &b"From a\n>From here\n\nFrom b\nbye\n"[..];
+/// let msgs: Vec<Vec<u8>> = mbox_messages(mbox, Limits::default())
+///     .unwrap()
+///     .map(|m| m.unwrap().bytes)
+///     .collect();
+/// assert_eq!(msgs, [&b"From here\n"[..], b"bye\n"]);
+/// ```
+pub fn mbox_messages<R: BufRead>(
+    mut reader: R,
+    limits: Limits,
+) -> io::Result<MboxMessages<R>> {
+    let mut prefix = Vec::with_capacity(3);
+    (&mut reader).take(3).read_to_end(&mut prefix)?;
+    if prefix == b"\xEF\xBB\xBF" {
+        prefix.clear();
+    }
+    let chained = Cursor::new(prefix).chain(reader);
+    Ok(MboxMessages(Mbox::new(chained, String::new(), limits)))
+}
+
+impl<R: BufRead> Iterator for MboxMessages<R> {
+    type Item = io::Result<RawMessage>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let e = self.0.next_entry()?;
+        Some(match e.error {
+            Some(err) => Err(err),
+            None => Ok(RawMessage {
+                bytes: e.bytes,
+                raw_len: e.raw_len,
+                complete: !e.cut,
+            }),
+        })
+    }
+}
+
+/// Takes one `>` off the line at `start` if it reads `>+From `.
+fn unescape(bytes: &mut Vec<u8>, start: usize) {
+    let line = &bytes[start..];
+    let quotes = line.iter().take_while(|&&b| b == b'>').count();
+    if quotes > 0 && line[quotes..].starts_with(b"From ") {
+        bytes.remove(start);
+    }
+}
+
+/// Drops the blank line that separates a message from the next.
+fn strip_separator(bytes: &mut Vec<u8>) {
+    if bytes.ends_with(b"\n\n") || bytes == b"\n" {
+        bytes.pop();
+    } else if bytes.ends_with(b"\r\n\r\n") || bytes == b"\r\n" {
+        bytes.truncate(bytes.len() - 2);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(input: &[u8], max: usize) -> Vec<(Vec<u8>, usize, bool)> {
+        let limits = Limits { max_message: max, ..Limits::default() };
+        let mut mbox = Mbox::new(input, "t.mbox".into(), limits);
+        std::iter::from_fn(|| mbox.next_entry())
+            .map(|e| (e.bytes, e.raw_len, e.cut))
+            .collect()
+    }
+
+    fn texts(input: &[u8]) -> Vec<Vec<u8>> {
+        split(input, 1 << 20).into_iter().map(|e| e.0).collect()
+    }
+
+    #[test]
+    fn lf_messages_and_separators() {
+        let mbox = b"From a@example.com Thu Jan  1 00:00:00 1970\n\
+                     Subject: one\n\nbody\n\n\
+                     From b@example.com Thu Jan  1 00:00:00 1970\n\
+                     Subject: two\n\nlast line\n";
+        assert_eq!(
+            texts(mbox),
+            [&b"Subject: one\n\nbody\n"[..], b"Subject: two\n\nlast line\n"]
+        );
+        let lens: Vec<usize> =
+            split(mbox, 1 << 20).iter().map(|e| e.1).collect();
+        assert_eq!(lens.iter().sum::<usize>(), mbox.len());
+    }
+
+    #[test]
+    fn crlf_separators_and_no_final_newline() {
+        let mbox = b"From a\r\nSubject: one\r\n\r\nbody\r\n\r\n\
+                     From b\r\nSubject: two\r\n\r\nno newline at end";
+        assert_eq!(
+            texts(mbox),
+            [
+                &b"Subject: one\r\n\r\nbody\r\n"[..],
+                b"Subject: two\r\n\r\nno newline at end"
+            ]
+        );
+    }
+
+    #[test]
+    fn escapes_lose_one_quote_and_bare_cr_is_not_a_line_end() {
+        let mbox = b"From a\n>From here\n>>From there\n>>>From x\n\
+                     > From not escaped\nx\rFrom inside a line\n\n";
+        assert_eq!(
+            texts(mbox),
+            [&b"From here\n>From there\n>>From x\n> From not escaped\n\
+                x\rFrom inside a line\n"[..]]
+        );
+    }
+
+    #[test]
+    fn preamble_and_files_without_from_lines() {
+        assert_eq!(texts(b"\n\r\nFrom a\nbody\n"), [b"body\n"]);
+        assert_eq!(
+            texts(b"junk\nFrom a\nbody\n"),
+            [&b"junk\n"[..], b"body\n"]
+        );
+        assert_eq!(
+            texts(b"Subject: x\n\nno envelope\n"),
+            [b"Subject: x\n\nno envelope\n"]
+        );
+        assert!(texts(b"").is_empty());
+        assert_eq!(texts(b"From a\n"), [b""]);
+    }
+
+    #[test]
+    fn long_messages_are_cut_and_the_next_one_read() {
+        let mut mbox = b"From a\n".to_vec();
+        mbox.extend_from_slice(&[b'x'; 100]);
+        mbox.extend_from_slice(b"\n\nFrom b\nsmall\n");
+        let got = split(&mbox, 40);
+        assert_eq!(got.len(), 2);
+        assert_eq!((got[0].0.len(), got[0].1, got[0].2), (40, 109, true));
+        assert_eq!((&got[1].0[..], got[1].2), (&b"small\n"[..], false));
+    }
+
+    #[test]
+    fn messages_carry_source_and_errors() {
+        let limits = Limits { max_message: 12, ..Limits::default() };
+        let input =
+            &b"From a\nSubject: a long subject\n\nFrom b\nSubject: b\n"[..];
+        let msgs: Vec<Message> = Mbox::new(input, "m.mbox".into(), limits)
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(msgs.len(), 2);
+        assert_eq!(msgs[1].source, Source { path: "m.mbox".into(), index: 1 });
+        assert!(!msgs[0].complete && msgs[1].complete);
+        assert_eq!(msgs[0].errors.len(), 1, "{:?}", msgs[0].errors);
+    }
+}

@@ -1,0 +1,716 @@
+//! One message's raw bytes into fields: MIME decoded, limits applied,
+//! parser panics contained.
+//!
+//! [`parse`] gives the fields of SPEC section 5 (`from`, `to`, `cc`,
+//! `reply-to`, `subject`, then one per text part) from an RFC 5322
+//! message. `mail-parser` does the MIME work (headers, RFC 2047 words,
+//! boundaries, base64 and quoted-printable, charsets); this module walks
+//! the part tree with an explicit stack, so that no recursion here
+//! follows the input's depth, and decides which parts are text.
+//!
+//! Which parts are fields:
+//! - every `text/*` part (inline or attached), and every `message/*` part
+//!   that is not an attached message (`delivery-status` and the other
+//!   reports, where bounces name addresses; `partial`, a piece of a
+//!   message; `external-body`); HTML parts through the HTML converter; a
+//!   part with no `Content-Type` is `text/plain`, as MIME says; a
+//!   `multipart/*` with no boundary parameter is its body as one text,
+//!   with a warning;
+//! - of a `multipart/alternative`, only the first alternative that holds
+//!   a `text/plain` part; when none does, the last alternative that holds
+//!   text (the richest, by MIME's order);
+//! - the text parts of attached messages (`message/rfc822`,
+//!   `message/global`, the parts of a `multipart/digest`), in place, as
+//!   text parts of this message;
+//! - nothing else: images, audio, video, applications are not fields.
+//!
+//! A message with no text part has no `body` field. A leading U+FEFF
+//! (a byte-order mark that a charset decoder kept) is dropped from a
+//! text part.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::LazyLock;
+
+use mail_parser::{
+    ContentType, Encoding, HeaderName, HeaderValue, Message, MessageParser,
+    MessagePart, PartType,
+};
+
+use super::Limits;
+use super::decode;
+use super::guard;
+use super::headers::{
+    Block, NOT_MAIL, check_header_block, header_text, message_id,
+};
+use super::html;
+use crate::rules::FieldRole;
+use crate::scan::Field;
+
+/// How many attached messages deep, each decoded from base64 or
+/// quoted-printable inside the one above it, are parsed.
+pub(crate) const MAX_DECODE_DEPTH: usize = 3;
+
+/// What [`parse`] made of one message.
+#[derive(Clone, Debug, Default)]
+pub struct Parsed {
+    /// The Message-ID without its angle brackets, when there is one.
+    pub id: Option<String>,
+    /// The fields, in SPEC section 5 order.
+    pub fields: Vec<Field<'static>>,
+    /// Problems that did not stop the message from being scanned (a
+    /// parser failure, skipped deep parts), one line each, never content.
+    pub warnings: Vec<String>,
+    /// Problems that left part of the message unscanned.
+    pub errors: Vec<String>,
+    /// Every byte was decoded into fields (no limit was hit, no part was
+    /// undecodable).
+    pub complete: bool,
+}
+
+/// The parser for the real parse: MIME headers, the headers that become
+/// fields, and nothing else.
+static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
+    MessageParser::new()
+        .with_mime_headers()
+        .header_address(HeaderName::From)
+        .header_address(HeaderName::To)
+        .header_address(HeaderName::Cc)
+        .header_address(HeaderName::ReplyTo)
+        .header_text(HeaderName::Subject)
+        .header_id(HeaderName::MessageId)
+        .default_header_ignore()
+});
+
+/// The address headers that become fields, with their field names.
+const ADDRESS_FIELDS: [(HeaderName<'static>, &str); 4] = [
+    (HeaderName::From, "from"),
+    (HeaderName::To, "to"),
+    (HeaderName::Cc, "cc"),
+    (HeaderName::ReplyTo, "reply-to"),
+];
+
+/// Turns one raw RFC 5322 message into fields.
+///
+/// Transfer encodings, RFC 2047 words and charsets are decoded; HTML
+/// becomes text; the fields are `from`, `to`, `cc`, `reply-to` (the
+/// addresses as text, role `Address`), `subject` (role `Subject`), each
+/// only when the header is there, then `body`, `body.1`, ... (role `Body`)
+/// for the text parts in message order (see the module docs for which
+/// parts those are).
+///
+/// Never panics and never drops the message: when `mail-parser` panics,
+/// or the input is not a message at all, the result is one field `raw`
+/// with the bytes as they are, and a warning. Lines of the header block
+/// that are not headers (which `mail-parser` skips) are scanned too, as a
+/// field `raw` holding the header block, after the text parts, with a
+/// warning. Limits (see [`Limits`]): bytes past `max_message` are not
+/// read (`complete: false`); parts deeper than `max_depth` are skipped
+/// with a warning; fields past `max_decoded` bytes are left out
+/// (`complete: false`). A base64 part that cannot be decoded whole
+/// (invalid bytes, cut short) is decoded as far as it goes and says
+/// `complete: false`. A message declaring more than 512 nested messages
+/// (in its bytes or in what decoding them reveals) is not MIME-parsed:
+/// it is scanned as raw bytes and says `complete: false`.
+///
+/// Linear in the message. A message that declares an attached message
+/// or a digest somewhere costs one more lenient decoding pass, to count
+/// the nesting its encoded parts hide.
+///
+/// # Example
+///
+/// ```
+/// use mailshield::mail::{Limits, parse};
+///
+/// let raw = b"From: Ana Li <ana@example.com>\r\n\
+///             Subject: =?utf-8?q?caf=C3=A9?=\r\n\
+///             Content-Transfer-Encoding: quoted-printable\r\n\r\n\
+///             SSN 536-90-=\r\n1234\r\n";
+/// let parsed = parse(raw, &Limits::default());
+/// let fields: Vec<(&str, &[u8])> =
+///     parsed.fields.iter().map(|f| (&*f.name, &*f.text)).collect();
+/// assert_eq!(
+///     fields,
+///     [
+///         ("from", &b"Ana Li <ana@example.com>"[..]),
+///         ("subject", "café".as_bytes()),
+///         ("body", b"SSN 536-90-1234\r\n"),
+///     ]
+/// );
+/// assert!(parsed.complete && parsed.warnings.is_empty());
+/// ```
+pub fn parse(raw: &[u8], limits: &Limits) -> Parsed {
+    let mut out = Parsed { complete: true, ..Parsed::default() };
+    let raw = if raw.len() > limits.max_message {
+        out.fail(too_large(limits.max_message));
+        &raw[..limits.max_message]
+    } else {
+        raw
+    };
+    if raw.is_empty() {
+        out.warnings.push("empty message".into());
+        return out;
+    }
+    let mut walk = Walk::new(limits);
+    let caught = catch_unwind(AssertUnwindSafe(|| walk.top(raw, &mut out.id)));
+    match caught {
+        Ok(Ok(())) => {
+            out.fields = walk.fields;
+            out.warnings.append(&mut walk.warnings);
+            out.errors.append(&mut walk.errors);
+            out.complete &= walk.complete;
+        }
+        Ok(Err(Fallback::Warn(why))) => out.raw(raw, why),
+        Ok(Err(Fallback::Fail(why))) => {
+            out.raw(raw, why);
+            out.warnings.pop();
+            out.fail(why.into());
+        }
+        Err(_) => {
+            out.id = None;
+            out.raw(raw, "MIME parser failed; scanned as raw bytes");
+        }
+    }
+    out
+}
+
+/// The error of a message cut at `max` bytes.
+pub(crate) fn too_large(max: usize) -> String {
+    format!("message larger than {max} bytes; only the first {max} were read")
+}
+
+impl Parsed {
+    fn fail(&mut self, error: String) {
+        self.errors.push(error);
+        self.complete = false;
+    }
+
+    /// The message as raw bytes in one field, with the reason.
+    fn raw(&mut self, raw: &[u8], why: &str) {
+        self.fields = vec![owned("raw", FieldRole::Body, raw.to_vec())];
+        self.warnings.push(why.into());
+    }
+}
+
+fn owned(name: &str, role: FieldRole, text: Vec<u8>) -> Field<'static> {
+    Field { name: name.to_owned().into(), role, text: text.into() }
+}
+
+/// The state of one message's walk.
+struct Walk<'l> {
+    limits: &'l Limits,
+    fields: Vec<Field<'static>>,
+    bodies: usize,
+    decoded: usize,
+    warnings: Vec<String>,
+    errors: Vec<String>,
+    complete: bool,
+    deep_warned: bool,
+    full_warned: bool,
+}
+
+/// A part waiting to be walked: its message, its index there, its depth.
+type Pending<'m, 'x> = (&'m Message<'x>, usize, usize);
+
+impl<'l> Walk<'l> {
+    fn new(limits: &'l Limits) -> Walk<'l> {
+        Walk {
+            limits,
+            fields: Vec::new(),
+            bodies: 0,
+            decoded: 0,
+            warnings: Vec::new(),
+            errors: Vec::new(),
+            complete: true,
+            deep_warned: false,
+            full_warned: false,
+        }
+    }
+
+    /// The top-level message: header fields, then its parts.
+    fn top(
+        &mut self,
+        raw: &[u8],
+        id: &mut Option<String>,
+    ) -> Result<(), Fallback> {
+        guard::check(raw).map_err(|_| Fallback::Fail(TOO_NESTED))?;
+        let msg = PARSER.parse(raw).ok_or(Fallback::Warn(NOT_MAIL))?;
+        let stray = match check_header_block(raw, &msg.parts[0]) {
+            Ok(()) => false,
+            Err(Block::Stray) => true,
+            Err(Block::NotMail) => {
+                guard::dismantle(msg);
+                return Err(Fallback::Warn(NOT_MAIL));
+            }
+        };
+        let headers = &msg.parts[0].headers;
+        for (name, field) in &ADDRESS_FIELDS {
+            if let Some(text) = header_text(headers, name, raw, ", ") {
+                self.push(field.to_string(), FieldRole::Address, text.into());
+            }
+        }
+        if let Some(text) =
+            header_text(headers, &HeaderName::Subject, raw, " ")
+        {
+            self.push("subject".into(), FieldRole::Subject, text.into());
+        }
+        *id = message_id(headers, raw);
+        self.parts(&msg, 0, 0);
+        self.check_end(&msg, raw);
+        // Lines `mail-parser` skipped in the header block are scanned as
+        // they are, after the text parts.
+        if stray {
+            let end = (msg.parts[0].offset_body as usize).min(raw.len());
+            self.warnings.push(STRAY_LINES.into());
+            self.push("raw".into(), FieldRole::Body, raw[..end].to_vec());
+        }
+        guard::dismantle(msg);
+        Ok(())
+    }
+
+    /// The parts of one parsed message, in order, with an explicit stack.
+    ///
+    /// `dd` counts the attached messages above that were decoded here
+    /// (see [`Walk::attached`]).
+    fn parts(&mut self, root: &Message<'_>, depth: usize, dd: usize) {
+        let mut stack: Vec<Pending<'_, '_>> = vec![(root, 0, depth)];
+        while let Some((msg, id, depth)) = stack.pop() {
+            let Some(part) = msg.parts.get(id) else { continue };
+            if depth > self.limits.max_depth {
+                self.too_deep();
+                continue;
+            }
+            // Offsets of a part are into its own message's bytes.
+            let buf = &msg.raw_message[..];
+            match &part.body {
+                PartType::Multipart(children) if children.is_empty() => {
+                    self.partless(part, buf);
+                }
+                PartType::Multipart(children) => {
+                    let ct = part.content_type();
+                    let chosen: Vec<usize> = if subtype_is(ct, "alternative") {
+                        pick_alternative(msg, children).into_iter().collect()
+                    } else {
+                        children.iter().map(|&c| c as usize).collect()
+                    };
+                    for &c in chosen.iter().rev() {
+                        stack.push((msg, c, depth + 1));
+                    }
+                }
+                PartType::Message(inner) => {
+                    stack.push((inner, 0, depth + 1));
+                }
+                PartType::Text(_) | PartType::Html(_)
+                    if is_message(part) && needs_recovery(part) =>
+                {
+                    let bytes = self.recover(part, buf, "attached message");
+                    self.attached(&bytes, depth + 1, dd + 1);
+                }
+                PartType::Text(_) | PartType::Html(_) => self.text(part, buf),
+                PartType::Binary(b) | PartType::InlineBinary(b) => {
+                    if is_message(part) {
+                        self.unparsed_message(b);
+                    } else if is_type(part.content_type(), "multipart") {
+                        // No boundary parameter: its body as one text.
+                        self.warnings.push(
+                            "multipart without a boundary; its body is \
+                             scanned as text"
+                                .into(),
+                        );
+                        self.text(part, buf);
+                    } else if is_text_leaf(part) {
+                        self.text(part, buf);
+                    }
+                }
+            }
+        }
+    }
+
+    /// A multipart in which `mail-parser` found no part (a close delimiter
+    /// before any other, mid-line): its body is scanned as text.
+    fn partless(&mut self, part: &MessagePart<'_>, buf: &[u8]) {
+        let start = (part.offset_body as usize).min(buf.len());
+        let end = (part.offset_end as usize).clamp(start, buf.len());
+        let body = &buf[start..end];
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return;
+        }
+        self.warnings.push(
+            "multipart with no parts; its body is scanned as text".into(),
+        );
+        self.push_body(String::from_utf8_lossy(body).into_owned().into());
+    }
+
+    /// An attached message `mail-parser` left as bytes: encoded deeper
+    /// than it decodes, or not a message at all.
+    fn unparsed_message(&mut self, bytes: &[u8]) {
+        if PARSER.parse_headers(bytes).is_some() {
+            self.fail(format!(
+                "attached message encoded more than {MAX_DECODE_DEPTH} \
+                 levels deep; not scanned"
+            ));
+        } else {
+            self.warnings.push(
+                "attached message is not RFC 5322; scanned as text".into(),
+            );
+            self.push_body(String::from_utf8_lossy(bytes).into_owned().into());
+        }
+    }
+
+    /// An attached message whose encoding `mail-parser` rejected, decoded
+    /// here ([`Walk::recover`]) and parsed, counting the levels.
+    ///
+    /// N.B. This recursion is bounded by [`MAX_DECODE_DEPTH`], not by the
+    /// input.
+    fn attached(&mut self, bytes: &[u8], depth: usize, dd: usize) {
+        if dd > MAX_DECODE_DEPTH {
+            self.fail(format!(
+                "attached message encoded more than {MAX_DECODE_DEPTH} \
+                 levels deep; not scanned"
+            ));
+            return;
+        }
+        if depth > self.limits.max_depth {
+            self.too_deep();
+            return;
+        }
+        if guard::check(bytes).is_err() {
+            self.fail(format!("attached message: {TOO_NESTED}"));
+            self.push_body(bytes.to_vec());
+            return;
+        }
+        let parsed = PARSER.parse(bytes);
+        match parsed {
+            Some(msg) => {
+                self.parts(&msg, depth, dd);
+                guard::dismantle(msg);
+            }
+            None => {
+                self.warnings.push(
+                    "attached message could not be parsed; scanned as text"
+                        .into(),
+                );
+                self.push_body(
+                    String::from_utf8_lossy(bytes).into_owned().into(),
+                );
+            }
+        }
+    }
+
+    /// A text part as a body field.
+    fn text(&mut self, part: &MessagePart<'_>, buf: &[u8]) {
+        let charset = part.content_type().and_then(|c| c.attribute("charset"));
+        let text = if needs_recovery(part) {
+            let name = self.next_body_name();
+            let bytes = self.recover(part, buf, &name);
+            let text = decode::text(&bytes, charset);
+            if subtype_is(part.content_type(), "html") {
+                html::to_text(&text)
+            } else {
+                text
+            }
+        } else {
+            match &part.body {
+                PartType::Text(t) => t.to_string(),
+                PartType::Html(t) => html::to_text(t),
+                PartType::Binary(b) | PartType::InlineBinary(b) => {
+                    decode::text(b, charset)
+                }
+                _ => String::new(),
+            }
+        };
+        let text = text.strip_prefix('\u{FEFF}').unwrap_or(&text);
+        self.push_body(text.as_bytes().to_vec());
+    }
+
+    /// The bytes of a part that `mail-parser` kept encoded (it could not
+    /// decode them), decoded here leniently; the message is flagged when
+    /// that lost anything.
+    fn recover(
+        &mut self,
+        part: &MessagePart<'_>,
+        buf: &[u8],
+        label: &str,
+    ) -> Vec<u8> {
+        let start = (part.offset_body as usize).min(buf.len());
+        let end = (part.offset_end as usize).clamp(start, buf.len());
+        let raw = &buf[start..end];
+        if declared_encoding(part) == Encoding::QuotedPrintable {
+            self.warnings.push(format!(
+                "{label}: quoted-printable the MIME parser rejected; \
+                 decoded leniently"
+            ));
+            return decode::quoted_printable(raw);
+        }
+        let (bytes, faults) = decode::base64(raw);
+        if faults.invalid > 0 {
+            self.fail(format!(
+                "{label}: undecodable base64 ({} invalid bytes); decoded \
+                 what was valid",
+                faults.invalid
+            ));
+        } else if faults.cut {
+            self.fail(format!(
+                "truncated message at byte {end}: {label} base64 cut short"
+            ));
+        } else {
+            self.warnings.push(format!(
+                "{label}: base64 part without its closing boundary"
+            ));
+        }
+        bytes
+    }
+
+    /// A root multipart whose closing boundary is missing: the message
+    /// may have been cut.
+    fn check_end(&mut self, msg: &Message<'_>, buf: &[u8]) {
+        let Some(boundary) = msg.parts[0]
+            .content_type()
+            .filter(|ct| ct.c_type.eq_ignore_ascii_case("multipart"))
+            .and_then(|ct| ct.attribute("boundary"))
+        else {
+            return;
+        };
+        let close = [b"--", boundary.as_bytes(), b"--"].concat();
+        if memchr::memmem::find(buf, &close).is_none() {
+            self.warnings.push(format!(
+                "no closing MIME boundary; the message may be truncated at \
+                 byte {}",
+                buf.len()
+            ));
+        }
+    }
+
+    fn next_body_name(&self) -> String {
+        match self.bodies {
+            0 => "body".into(),
+            n => format!("body.{n}"),
+        }
+    }
+
+    fn push_body(&mut self, text: Vec<u8>) {
+        let name = self.next_body_name();
+        if self.push(name, FieldRole::Body, text) {
+            self.bodies += 1;
+        }
+    }
+
+    /// Adds a field unless it would take the decoded bytes past the limit.
+    fn push(&mut self, name: String, role: FieldRole, text: Vec<u8>) -> bool {
+        if self.decoded.saturating_add(text.len()) > self.limits.max_decoded {
+            if !self.full_warned {
+                self.full_warned = true;
+                self.fail(format!(
+                    "decoded text over {} bytes; later parts not scanned",
+                    self.limits.max_decoded
+                ));
+            }
+            return false;
+        }
+        self.decoded += text.len();
+        self.fields.push(Field { name: name.into(), role, text: text.into() });
+        true
+    }
+
+    fn too_deep(&mut self) {
+        if !self.deep_warned {
+            self.deep_warned = true;
+            self.warnings.push(format!(
+                "MIME parts nested deeper than {} levels were skipped",
+                self.limits.max_depth
+            ));
+        }
+    }
+
+    fn fail(&mut self, error: String) {
+        self.errors.push(error);
+        self.complete = false;
+    }
+}
+
+/// The error of a message [`guard::check`] refused: its encoded parts
+/// are not decoded, so the scan is partial.
+const TOO_NESTED: &str = "too many nested MIME messages to parse; scanned \
+                          as raw bytes, encoded parts undecoded";
+
+/// The warning of a header block with lines that are not headers.
+const STRAY_LINES: &str = "lines in the header block are not headers; \
+                           the block is also scanned as raw bytes (field \
+                           `raw`)";
+
+/// Why a message is scanned as raw bytes: a warning, or an error when
+/// that leaves part of it unscanned.
+enum Fallback {
+    Warn(&'static str),
+    Fail(&'static str),
+}
+
+/// Whether `mail-parser` kept a part's bytes encoded because it could
+/// not decode them.
+fn needs_recovery(part: &MessagePart<'_>) -> bool {
+    part.is_encoding_problem && declared_encoding(part) != Encoding::None
+}
+
+/// The transfer encoding a part declares.
+fn declared_encoding(part: &MessagePart<'_>) -> Encoding {
+    let cte = part
+        .headers
+        .iter()
+        .filter(|h| h.name == HeaderName::ContentTransferEncoding)
+        .find_map(|h| match &h.value {
+            HeaderValue::Text(t) => Some(t.trim().to_ascii_lowercase()),
+            _ => None,
+        });
+    match cte.as_deref() {
+        Some("base64") => Encoding::Base64,
+        Some("quoted-printable") => Encoding::QuotedPrintable,
+        _ => Encoding::None,
+    }
+}
+
+fn subtype_is(ct: Option<&ContentType<'_>>, subtype: &str) -> bool {
+    ct.and_then(|c| c.c_subtype.as_deref())
+        .is_some_and(|s| s.eq_ignore_ascii_case(subtype))
+}
+
+/// Whether a part is an attached message (`message/rfc822` or
+/// `message/global`).
+fn is_message(part: &MessagePart<'_>) -> bool {
+    let ct = part.content_type();
+    ct.is_some_and(|c| c.c_type.eq_ignore_ascii_case("message"))
+        && (subtype_is(ct, "rfc822") || subtype_is(ct, "global"))
+}
+
+/// Whether a part `mail-parser` left as bytes is text to scan: a
+/// `message/*` that is not an attached message, or a part with a
+/// `text/*` type among several `Content-Type` headers.
+fn is_text_leaf(part: &MessagePart<'_>) -> bool {
+    is_type(part.content_type(), "message")
+        || part
+            .headers
+            .iter()
+            .filter(|h| h.name == HeaderName::ContentType)
+            .filter_map(|h| h.value.as_content_type())
+            .any(|ct| ct.c_type.eq_ignore_ascii_case("text"))
+}
+
+/// Whether a content type is of `type` (`multipart`, `message`, ...).
+fn is_type(ct: Option<&ContentType<'_>>, ty: &str) -> bool {
+    ct.is_some_and(|c| c.c_type.eq_ignore_ascii_case(ty))
+}
+
+/// Which alternative of a `multipart/alternative` to read: the first that
+/// holds plain text, else the last that holds any text.
+fn pick_alternative(msg: &Message<'_>, children: &[u32]) -> Option<usize> {
+    let kinds: Vec<(usize, TextKind)> = children
+        .iter()
+        .map(|&c| (c as usize, text_kind(msg, c as usize)))
+        .collect();
+    kinds
+        .iter()
+        .find(|(_, k)| *k == TextKind::Plain)
+        .or_else(|| kinds.iter().rev().find(|(_, k)| *k != TextKind::None))
+        .map(|&(c, _)| c)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TextKind {
+    None,
+    Other,
+    Plain,
+}
+
+/// Whether a part (with what is under it) holds plain text, other text,
+/// or none. Walks the subtree with an explicit stack.
+fn text_kind(msg: &Message<'_>, id: usize) -> TextKind {
+    let mut kind = TextKind::None;
+    let mut stack = vec![(msg, id)];
+    while let Some((msg, id)) = stack.pop() {
+        let Some(part) = msg.parts.get(id) else { continue };
+        match &part.body {
+            PartType::Multipart(children) => {
+                stack.extend(children.iter().map(|&c| (msg, c as usize)));
+            }
+            PartType::Message(inner) => stack.push((inner, 0)),
+            PartType::Text(_) => {
+                let ct = part.content_type();
+                if ct.is_none() || subtype_is(ct, "plain") {
+                    return TextKind::Plain;
+                }
+                kind = TextKind::Other;
+            }
+            PartType::Html(_) => kind = TextKind::Other,
+            PartType::Binary(_) | PartType::InlineBinary(_)
+                if !is_message(part) && is_text_leaf(part) =>
+            {
+                kind = TextKind::Other;
+            }
+            _ => {}
+        }
+    }
+    kind
+}
+
+/// `MimeHeaders::content_type` without importing the trait everywhere.
+trait ContentTypeOf {
+    fn content_type(&self) -> Option<&ContentType<'_>>;
+}
+
+impl ContentTypeOf for MessagePart<'_> {
+    fn content_type(&self) -> Option<&ContentType<'_>> {
+        self.headers
+            .iter()
+            .filter(|h| h.name == HeaderName::ContentType)
+            .find_map(|h| h.value.as_content_type())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `mail-parser` 0.11 fails a debug assertion on this input (the
+    /// minimized fuzzer case `malformed/023.eml` of its 1.0 test data).
+    const PANICS: &[u8] = b"d\nContent-Type:multipart;boundary=b5\n\n\
+        --b5Content-Type:message/rfc822\n\n5\n\
+        Content-Type:message/rfc822\n\n\n--b5--";
+
+    #[test]
+    fn regression_mail_parser_023_panic_is_contained() {
+        let parsed = parse(PANICS, &Limits::default());
+        if cfg!(debug_assertions) {
+            assert_eq!(
+                parsed.warnings,
+                ["MIME parser failed; scanned as raw bytes"]
+            );
+            assert_eq!(parsed.fields.len(), 1);
+            assert_eq!(&*parsed.fields[0].name, "raw");
+            assert_eq!(&*parsed.fields[0].text, PANICS);
+        }
+        assert!(parsed.complete);
+    }
+
+    #[test]
+    fn alternatives_prefer_plain_then_the_richest() {
+        let body = |alts: &str| {
+            let raw = format!(
+                "Content-Type: multipart/alternative; boundary=a\n\n{alts}\
+                 --a--\n"
+            );
+            let parsed = parse(raw.as_bytes(), &Limits::default());
+            let texts: Vec<String> = parsed
+                .fields
+                .iter()
+                .map(|f| String::from_utf8_lossy(&f.text).into_owned())
+                .collect();
+            texts
+        };
+        let html = "--a\nContent-Type: text/html\n\n<p>rich</p>\n";
+        let plain = "--a\nContent-Type: text/plain\n\nplain\n";
+        let enriched = "--a\nContent-Type: text/enriched\n\n<b>e</b>\n";
+        assert_eq!(body(&format!("{html}{plain}")), ["plain"]);
+        assert_eq!(body(&format!("{enriched}{html}")), ["rich"]);
+        let mixed = "--a\nContent-Type: multipart/mixed; boundary=m\n\n\
+                     --m\nContent-Type: text/plain\n\ninner plain\n--m--\n";
+        assert_eq!(body(&format!("{html}{mixed}")), ["inner plain"]);
+    }
+}

@@ -1,0 +1,344 @@
+//! Mail input: JSONL exports, `.eml` files, trees of them, maildir, mbox
+//! and stdin, turned into messages made of fields.
+//!
+//! [`open`] gives a [`Reader`] over one input: a file, stdin (`-`), a
+//! directory tree or a maildir. It is an iterator of [`Message`]s in input
+//! order, each with its [`Source`] (the file it came from and its position
+//! there), its fields in the order SPEC section 5 gives (`from`, `to`,
+//! `cc`, `reply-to`, `subject`, then `body`, `body.1`, ... for the text
+//! parts, or `body`, `subject`, `sender_email` for a JSONL record),
+//! warnings, errors and whether it was read completely. [`inputs`] expands
+//! paths into the files a run reads, in a sorted, deterministic order.
+//! [`parse`] turns the raw bytes of one message into fields; it is what
+//! the readers use, and what the C ABI calls on a buffer.
+//!
+//! How inputs are recognised (`--format auto`):
+//! - a directory with both `cur/` and `new/` is a maildir: the files in
+//!   `cur/` then `new/`, each sorted by name, then Maildir++ subfolders
+//!   (subdirectories that are maildirs themselves); `tmp/` and the files at
+//!   the maildir's top (index files) are not messages;
+//! - another directory is a tree in which every regular file is one
+//!   message, except files named `*.mbox` or `*.mbox.txt`, which are
+//!   mboxes; a maildir inside a tree is read as a maildir;
+//! - a file named `*.jsonl` or `*.ndjson` is JSONL, `*.mbox` or
+//!   `*.mbox.txt` an mbox, any other file one message;
+//! - stdin is JSONL if its first byte is `{`, an mbox if it starts with
+//!   `From `, else one message ([`sniff`]); a UTF-8 byte-order mark before
+//!   either is skipped.
+//!
+//! Symbolic links are followed. A link that leads back to one of its own
+//! ancestors is reported once, as an error for that path, and the rest of
+//! the tree is read.
+//!
+//! Limits, checked before the memory is spent ([`Limits`]):
+//! - a message larger than [`Limits::max_message`] (64 MiB) is cut there:
+//!   its fields come from its first `max_message` bytes, and it says
+//!   `complete: false`. mbox and JSONL inputs are read line by line, so an
+//!   archive of any size takes memory for one message at a time; a single
+//!   message file or stdin is read up to `max_message` bytes and no
+//!   further, so endless input (`/dev/zero`) ends there;
+//! - MIME parts nested deeper than [`Limits::max_depth`] (32) are skipped
+//!   with a warning, the rest is scanned;
+//! - fields whose text would take the message's decoded bytes over
+//!   [`Limits::max_decoded`] (256 MiB) are left out, and the message says
+//!   `complete: false`;
+//! - a message attached in base64 or quoted-printable inside another one
+//!   is decoded at most three levels deep; deeper ones are left out and
+//!   the message says `complete: false`;
+//! - a message that declares more than 512 nested messages, in its bytes
+//!   or in what decoding them would reveal, is not MIME-parsed (the
+//!   parser's recursion could overflow the stack, which aborts the
+//!   process): its raw bytes are scanned and it says `complete: false`.
+//!   No recursion in this module follows the input's depth.
+//!
+//! Current limitations, plainly:
+//! - MIME is parsed by the `mail-parser` crate (0.11). Where it panics (it
+//!   does on some malformed input, through a debug assertion), the panic
+//!   is caught: the message is scanned as its raw bytes in one field,
+//!   `raw`, with a warning. The default panic hook still prints its line
+//!   on stderr; this module does not touch the process-wide hook, which
+//!   belongs to the program (the command line may install a quiet one).
+//! - The headers of an attached message (`message/rfc822`) are not
+//!   fields; its text parts are text parts of the message. Of the top
+//!   headers only `From`, `To`, `Cc`, `Reply-To` and `Subject` are.
+//! - FIXME: the preamble and epilogue of a multipart (text before its
+//!   first boundary and after its last) are not scanned; some bounces put
+//!   their human-readable text there.
+//! - HTML becomes text by a small converter: tags are removed, block
+//!   elements end lines, entities are decoded; attribute values (link
+//!   targets, `alt` text) are not kept.
+//! - A `charset` named only inside an HTML `<meta>` tag is not used.
+//! - A text part in an unknown charset, or 8-bit text with no charset, is
+//!   read as UTF-8 with invalid bytes replaced by U+FFFD.
+//! - Endless mbox or JSONL input (a FIFO that never ends a message) is
+//!   read for as long as it lasts, in bounded memory.
+
+mod decode;
+mod error;
+mod guard;
+mod headers;
+mod html;
+mod input;
+mod jsonl;
+mod lines;
+mod mbox;
+mod mime;
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::rules::FieldRole;
+use crate::scan::Field;
+
+pub use error::MailError;
+pub use input::{Input, Inputs, Reader, inputs, open, sniff};
+pub use mbox::{MboxMessages, RawMessage, mbox_messages};
+pub use mime::{Parsed, parse};
+
+/// How an input is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// Recognised by name, by a directory's layout, or for stdin by its
+    /// first bytes (see the [module docs](self)).
+    Auto,
+    /// One JSON object per line.
+    Jsonl,
+    /// One RFC 5322 message per file.
+    Eml,
+    /// Messages after `From ` lines (mboxrd).
+    Mbox,
+    /// A maildir: messages in `cur/` and `new/`.
+    Maildir,
+}
+
+impl Format {
+    /// The name used on the command line: `auto`, `jsonl`, ...
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Auto => "auto",
+            Format::Jsonl => "jsonl",
+            Format::Eml => "eml",
+            Format::Mbox => "mbox",
+            Format::Maildir => "maildir",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The error of parsing a [`Format`] name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FormatError {
+    given: String,
+}
+
+impl fmt::Display for FormatError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown input format `{}` (expected auto, jsonl, eml, mbox or \
+             maildir)",
+            self.given
+        )
+    }
+}
+
+impl std::error::Error for FormatError {}
+
+impl FromStr for Format {
+    type Err = FormatError;
+
+    /// Parses `auto`, `jsonl`, `eml`, `mbox` or `maildir` (lower case).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use mailshield::mail::Format;
+    ///
+    /// assert_eq!("mbox".parse::<Format>().unwrap(), Format::Mbox);
+    /// assert!("pst".parse::<Format>().is_err());
+    /// ```
+    fn from_str(s: &str) -> Result<Format, FormatError> {
+        Ok(match s {
+            "auto" => Format::Auto,
+            "jsonl" => Format::Jsonl,
+            "eml" => Format::Eml,
+            "mbox" => Format::Mbox,
+            "maildir" => Format::Maildir,
+            _ => return Err(FormatError { given: s.into() }),
+        })
+    }
+}
+
+/// Where a message came from.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Source {
+    /// The path of its own file (`-` for stdin). Paths that are not UTF-8
+    /// are shown with U+FFFD in place of the bytes that are not.
+    pub path: String,
+    /// Its position in that file, from 0: the line of a JSONL file (blank
+    /// lines count), the message of an mbox, 0 for a single message.
+    pub index: usize,
+}
+
+/// Limits on one message, checked before memory is spent on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// The largest message read, in bytes (default 64 MiB). Bytes past it
+    /// are not scanned and the message says `complete: false`.
+    pub max_message: usize,
+    /// The deepest MIME nesting followed (default 32). Deeper parts are
+    /// skipped with a warning.
+    pub max_depth: usize,
+    /// The most decoded bytes kept per message, all fields together
+    /// (default 256 MiB). Past it fields are left out and the message says
+    /// `complete: false`.
+    pub max_decoded: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits { max_message: 64 << 20, max_depth: 32, max_decoded: 256 << 20 }
+    }
+}
+
+/// One message, ready to scan.
+///
+/// `Debug` shows field names and sizes, never their text.
+#[derive(Clone)]
+pub struct Message {
+    /// Where it came from.
+    pub source: Source,
+    /// A JSONL record's `id` as given (a string as it is, a number as
+    /// JSON prints it), or the Message-ID without its angle brackets;
+    /// `None` when there is neither.
+    pub id: Option<String>,
+    /// Its fields, in SPEC section 5 order.
+    pub fields: Vec<Field<'static>>,
+    /// A JSONL record's keys other than `id`, `subject`, `body` and
+    /// `sender_email`, kept for output and not scanned.
+    pub extra: serde_json::Map<String, serde_json::Value>,
+    /// Problems that did not stop it from being read, one line each,
+    /// naming a cause and never the message's content.
+    pub warnings: Vec<String>,
+    /// Problems that left part of it unread or unscanned.
+    pub errors: Vec<String>,
+    /// Every byte of it was read and decoded into fields.
+    pub complete: bool,
+    /// How many bytes of its input it took (for an mbox, from its `From `
+    /// line up to the next one).
+    pub raw_len: usize,
+}
+
+impl Message {
+    /// The message's text: its body fields (`body`, `body.1`, ...,
+    /// or `raw`) joined by a blank line (`"\n\n"`), as SPEC section 5
+    /// defines it for the `seed` pack and for protection.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use mailshield::mail::{Message, Source};
+    /// use mailshield::rules::FieldRole;
+    /// use mailshield::scan::Field;
+    ///
+    /// let field = |name: &'static str, role, text: &'static [u8]| Field {
+    ///     name: name.into(),
+    ///     role,
+    ///     text: text.into(),
+    /// };
+    /// let msg = Message {
+    ///     source: Source { path: "-".into(), index: 0 },
+    ///     id: None,
+    ///     fields: vec![
+    ///         field("subject", FieldRole::Subject, b"hi"),
+    ///         field("body", FieldRole::Body, b"see you"),
+    ///         field("body.1", FieldRole::Body, b"bye"),
+    ///     ],
+    ///     extra: Default::default(),
+    ///     warnings: vec![],
+    ///     errors: vec![],
+    ///     complete: true,
+    ///     raw_len: 0,
+    /// };
+    /// assert_eq!(msg.text(), b"see you\n\nbye");
+    /// ```
+    pub fn text(&self) -> Vec<u8> {
+        join_bodies(&self.fields)
+    }
+
+    /// A message with no fields, for a record or file that could not be
+    /// read.
+    pub(crate) fn empty(source: Source, raw_len: usize) -> Message {
+        Message {
+            source,
+            id: None,
+            fields: Vec::new(),
+            extra: serde_json::Map::new(),
+            warnings: Vec::new(),
+            errors: Vec::new(),
+            complete: true,
+            raw_len,
+        }
+    }
+
+    /// Records an error that left part of the message unread.
+    pub(crate) fn fail(&mut self, error: String) {
+        self.errors.push(error);
+        self.complete = false;
+    }
+
+    /// A message from a parse of its raw bytes.
+    pub(crate) fn from_parsed(
+        source: Source,
+        parsed: Parsed,
+        raw_len: usize,
+    ) -> Message {
+        Message {
+            id: parsed.id,
+            fields: parsed.fields,
+            warnings: parsed.warnings,
+            errors: parsed.errors,
+            complete: parsed.complete,
+            ..Message::empty(source, raw_len)
+        }
+    }
+}
+
+impl fmt::Debug for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let fields: Vec<(&str, FieldRole, usize)> = self
+            .fields
+            .iter()
+            .map(|x| (&*x.name, x.role, x.text.len()))
+            .collect();
+        f.debug_struct("Message")
+            .field("source", &self.source)
+            .field("has_id", &self.id.is_some())
+            .field("fields", &fields)
+            .field("extra_keys", &self.extra.len())
+            .field("warnings", &self.warnings)
+            .field("errors", &self.errors)
+            .field("complete", &self.complete)
+            .field("raw_len", &self.raw_len)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The body fields joined by a blank line.
+fn join_bodies(fields: &[Field<'_>]) -> Vec<u8> {
+    let mut text = Vec::new();
+    for (i, field) in
+        fields.iter().filter(|f| f.role == FieldRole::Body).enumerate()
+    {
+        if i > 0 {
+            text.extend_from_slice(b"\n\n");
+        }
+        text.extend_from_slice(&field.text);
+    }
+    text
+}
