@@ -107,7 +107,8 @@ const ADDRESS_FIELDS: [(HeaderName<'static>, &str); 4] = [
 /// read (`complete: false`); parts deeper than `max_depth` are skipped
 /// with a warning; fields past `max_decoded` bytes are left out
 /// (`complete: false`). A base64 part that cannot be decoded whole
-/// (invalid bytes, cut short) is decoded as far as it goes and says
+/// is decoded as far as it goes: with invalid bytes it is also scanned as
+/// written (a `raw` field) and warned about; cut short, it says
 /// `complete: false`. A message declaring more than 512 nested messages
 /// (in its bytes or in what decoding them reveals) is not MIME-parsed:
 /// it is scanned as raw bytes and says `complete: false`.
@@ -443,11 +444,14 @@ impl<'l> Walk<'l> {
         }
         let (bytes, faults) = decode::base64(raw);
         if faults.invalid > 0 {
-            self.fail(format!(
-                "{label}: undecodable base64 ({} invalid bytes); decoded \
-                 what was valid",
+            // Nothing is lost: the part is scanned both as decoded and as
+            // written (a `raw` field), so a warning is enough.
+            self.warnings.push(format!(
+                "{label}: base64 with {} invalid bytes; scanned decoded and \
+                 as written",
                 faults.invalid
             ));
+            self.push("raw".into(), FieldRole::Body, raw.to_vec());
         } else if faults.cut {
             self.fail(format!(
                 "truncated message at byte {end}: {label} base64 cut short"

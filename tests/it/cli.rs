@@ -1,0 +1,422 @@
+//! The `mailshield` command, run as a user runs it.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+use crate::support::{TempDir, shared};
+
+fn mailshield() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_mailshield"));
+    c.env_remove("MAILSHIELD_KEY");
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    mailshield().args(args).output().unwrap()
+}
+
+fn lines(out: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))
+        })
+        .collect()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// `messages=N` of the summary line.
+fn summary_messages(err: &str) -> usize {
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("mailshield: summary: "))
+        .unwrap_or_else(|| panic!("no summary in {err}"));
+    line.split_whitespace()
+        .find_map(|w| w.strip_prefix("messages="))
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn scan_counts_every_message_of_the_real_corpus() {
+    let Some(shared) = shared() else { return };
+    let real = shared.join("corpus/real");
+    let counts = std::fs::read_to_string(real.join("COUNTS.tsv")).unwrap();
+    for row in counts.lines().skip(1) {
+        let (input, n) = row.split_once('\t').unwrap();
+        let n: usize = n.parse().unwrap();
+        let path = real.join(input.trim_end_matches('/'));
+        let out = run(&["scan", path.to_str().unwrap()]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(0), "{input}: {err}");
+        let records = lines(&out);
+        assert_eq!(records.len(), n, "{input}: result lines");
+        assert_eq!(summary_messages(&err), n, "{input}: summary");
+        // Sources never repeat, ids may.
+        let mut seen = std::collections::HashSet::new();
+        for r in &records {
+            let key = (
+                r["source"]["path"].to_string(),
+                r["source"]["index"].as_u64().unwrap(),
+            );
+            assert!(seen.insert(key), "{input}: source repeats");
+            for key in [
+                "id",
+                "source",
+                "classification",
+                "confidence",
+                "findings",
+                "keywords",
+                "counts",
+                "risk_factors",
+                "recommended_actions",
+                "complete",
+                "warnings",
+                "errors",
+            ] {
+                assert!(r.get(key).is_some(), "{input}: no {key} in {r}");
+            }
+        }
+    }
+}
+
+/// A mailbox whose parts are encoded every common way.
+const ENCODED: &str = "From test@example.com Mon Nov 30 09:00:00 2026\n\
+From: Ana Li <ana@example.com>\n\
+To: bo@example.org\n\
+Subject: =?UTF-8?B?Q2FsbCBtZSBhdCA0MTUtNTU1LTAxMzI=?=\n\
+Message-ID: <enc-1@example.com>\n\
+MIME-Version: 1.0\n\
+Content-Type: multipart/mixed; boundary=\"XX\"\n\
+\n\
+--XX\n\
+Content-Type: text/plain; charset=utf-8\n\
+Content-Transfer-Encoding: quoted-printable\n\
+\n\
+SSN 536-90=\n\
+-1234 and ana.li@exa=\n\
+mple.com\n\
+--XX\n\
+Content-Type: text/plain; charset=utf-8\n\
+Content-Transfer-Encoding: base64\n\
+\n\
+Q2FyZCA0MTExIDExMTEgMTExMSAxMTExIHBsZWFzZQ==\n\
+--XX\n\
+Content-Type: text/html; charset=utf-8\n\
+\n\
+<p>Write to ana&#64;example.org</p>\n\
+--XX--\n";
+
+#[test]
+fn encoded_parts_are_found_in_their_fields() {
+    let dir = TempDir::new("cli-encoded");
+    let path = dir.join("enc.mbox");
+    std::fs::write(&path, ENCODED).unwrap();
+    let out = run(&["scan", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let r = &lines(&out)[0];
+    assert_eq!(r["id"], "enc-1@example.com");
+    let found: Vec<(String, String, u64, u64)> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["type"].as_str().unwrap().to_string(),
+                f["field"].as_str().unwrap().to_string(),
+                f["start"].as_u64().unwrap(),
+                f["end"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let want = |ty: &str, field: &str, s: u64, e: u64| {
+        (ty.to_string(), field.to_string(), s, e)
+    };
+    for w in [
+        want("EMAIL", "from", 8, 23),
+        want("EMAIL", "to", 0, 14),
+        want("PHONE", "subject", 11, 23),
+        want("SSN", "body", 4, 15),
+        want("EMAIL", "body", 20, 38),
+        want("CREDIT_CARD", "body.1", 5, 24),
+        want("EMAIL", "body.2", 9, 24),
+    ] {
+        assert!(found.contains(&w), "{w:?} not in {found:?}");
+    }
+    assert_eq!(r["classification"], "restricted");
+    // Masked values only: no digit run of the card, no address.
+    let text = r.to_string();
+    assert!(!text.contains("4111 1111"), "{text}");
+    assert!(!text.contains("ana.li@"), "{text}");
+}
+
+fn keygen(dir: &TempDir) -> String {
+    let key = dir.join("keys.json");
+    let out = run(&["keygen", "--out", key.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    key.to_str().unwrap().to_string()
+}
+
+#[test]
+fn protect_then_decrypt_gives_back_the_redacted_body() {
+    let dir = TempDir::new("cli-protect");
+    let key = keygen(&dir);
+    let input = dir.join("in.jsonl");
+    std::fs::write(
+        &input,
+        "{\"id\": \"m1\", \"sender_email\": \"ana@example.com\", \"subject\": \"hello\", \
+         \"body\": \"SSN 536-90-1234, call (415) 555-0132.\", \"thread\": 7}\n\
+         {\"id\": \"m2\", \"body\": \"Lunch at noon.\"}\n",
+    )
+    .unwrap();
+    let clear = run(&[
+        "protect",
+        "--key-file",
+        &key,
+        "--cipher",
+        "none",
+        input.to_str().unwrap(),
+    ]);
+    assert_eq!(clear.status.code(), Some(0), "{}", stderr(&clear));
+    let clear = lines(&clear);
+    assert_eq!(clear[0]["body"], "SSN [SSN_REDACTED], call [PHONE_REDACTED].");
+    assert_eq!(clear[0]["classification"], "restricted");
+    assert_eq!(clear[0]["sender_email"], "ana@example.com");
+    assert_eq!(clear[0]["thread"], 7);
+    assert_eq!(clear[0]["pii_detected"][0]["examples"][0], "***1234");
+    for cipher in ["aes-256-gcm", "fernet"] {
+        let sealed = run(&[
+            "protect",
+            "--key-file",
+            &key,
+            "--cipher",
+            cipher,
+            input.to_str().unwrap(),
+        ]);
+        assert_eq!(sealed.status.code(), Some(0), "{}", stderr(&sealed));
+        let records = lines(&sealed);
+        let body = records[0]["body"].as_str().unwrap();
+        assert!(!body.contains("REDACTED"), "{cipher}: body not sealed");
+        let stored = dir.join(&format!("{cipher}.jsonl"));
+        std::fs::write(&stored, &sealed.stdout).unwrap();
+        let opened =
+            run(&["decrypt", "--key-file", &key, stored.to_str().unwrap()]);
+        assert_eq!(opened.status.code(), Some(0), "{}", stderr(&opened));
+        let opened = lines(&opened);
+        for (a, b) in opened.iter().zip(&clear) {
+            assert_eq!(a["body"], b["body"], "{cipher}");
+        }
+        // Another key does not fit: a clear error naming the input.
+        let other = TempDir::new("cli-other-key");
+        let wrong = keygen(&other);
+        let out =
+            run(&["decrypt", "--key-file", &wrong, stored.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{cipher}");
+        let err = stderr(&out);
+        assert!(err.contains(&format!("{}#0", stored.display())), "{err}");
+        assert!(!err.contains("SSN"), "{err}");
+    }
+}
+
+#[test]
+fn keys_never_come_from_arguments_and_never_show() {
+    let out = run(&["protect", "--key", "abc", "-"]);
+    assert_eq!(out.status.code(), Some(2));
+    let dir = TempDir::new("cli-nokey");
+    let input = dir.join("in.jsonl");
+    std::fs::write(&input, "{\"id\": 1, \"body\": \"x\"}\n").unwrap();
+    let out = run(&["protect", input.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no key"), "{}", stderr(&out));
+    // A bad MAILSHIELD_KEY is refused without echoing it.
+    let out = mailshield()
+        .args(["protect", input.to_str().unwrap()])
+        .env("MAILSHIELD_KEY", "not-a-key-SECRETVALUE")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!stderr(&out).contains("SECRETVALUE"), "{}", stderr(&out));
+}
+
+#[test]
+fn exit_codes() {
+    let dir = TempDir::new("cli-exit");
+    let clean = dir.join("clean.jsonl");
+    std::fs::write(&clean, "{\"id\": 1, \"body\": \"Lunch at noon.\"}\n")
+        .unwrap();
+    let pii = dir.join("pii.jsonl");
+    std::fs::write(&pii, "{\"id\": 1, \"body\": \"SSN 536-90-1234\"}\n")
+        .unwrap();
+    assert_eq!(run(&["scan", clean.to_str().unwrap()]).status.code(), Some(0));
+    assert_eq!(
+        run(&["scan", "--fail-on", "restricted", pii.to_str().unwrap()])
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        run(&["scan", "--fail-on", "restricted", clean.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        run(&["scan", "--no-such-flag", clean.to_str().unwrap()])
+            .status
+            .code(),
+        Some(2)
+    );
+    // A missing input is reported; the others are still scanned.
+    let out =
+        run(&["scan", "/nonexistent/input.mbox", clean.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(lines(&out).len(), 1);
+    assert!(
+        stderr(&out).contains("/nonexistent/input.mbox"),
+        "{}",
+        stderr(&out)
+    );
+    // A record that is not JSON is kept with an error: incomplete, 3.
+    let bad = dir.join("bad.jsonl");
+    std::fs::write(&bad, "{\"id\": 1, \"body\": \"ok\"}\nnot json\n").unwrap();
+    let out = run(&["scan", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(lines(&out).len(), 2);
+}
+
+#[test]
+fn stdin_broken_pipe_and_full_disk() {
+    // Stdin as JSONL.
+    let mut child = mailshield()
+        .args(["scan", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"{\"id\": \"a\", \"body\": \"mail ana@example.com\"}\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let r = &lines(&out)[0];
+    assert_eq!(r["source"]["path"], "-");
+    assert_eq!(r["findings"][0]["type"], "EMAIL");
+
+    // A closed stdout ends the run quietly with 0.
+    let dir = TempDir::new("cli-pipe");
+    let big = dir.join("big.jsonl");
+    let mut text = String::new();
+    for i in 0..20_000 {
+        text.push_str(&format!(
+            "{{\"id\": {i}, \"body\": \"mail user{i}@example.com\"}}\n"
+        ));
+    }
+    std::fs::write(&big, text).unwrap();
+    let mut child = mailshield()
+        .args(["scan", big.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+
+    // No space left: a clear error and exit 2.
+    if Path::new("/dev/full").exists() {
+        let out = run(&["scan", "--out", "/dev/full", big.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains("/dev/full"), "{}", stderr(&out));
+    }
+}
+
+#[test]
+fn sarif_lists_findings_without_values() {
+    let dir = TempDir::new("cli-sarif");
+    let input = dir.join("in.jsonl");
+    std::fs::write(
+        &input,
+        "{\"id\": 1, \"body\": \"SSN 536-90-1234 mail ana@example.com\"}\n",
+    )
+    .unwrap();
+    let sarif = dir.join("out.sarif");
+    let out = run(&[
+        "scan",
+        "--sarif",
+        sarif.to_str().unwrap(),
+        input.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&sarif).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    let results = v["runs"][0]["results"].as_array().unwrap();
+    let rules: BTreeMap<String, u64> = results
+        .iter()
+        .map(|r| {
+            (
+                r["ruleId"].as_str().unwrap().to_string(),
+                r["properties"]["start"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(rules.get("SSN"), Some(&4));
+    assert_eq!(rules.get("EMAIL"), Some(&21));
+    assert!(!text.contains("536-90") && !text.contains("ana@"), "{text}");
+}
+
+#[test]
+fn rules_list_show_and_check() {
+    let out = run(&["rules", "list"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("default\t"), "{text}");
+    assert!(text.contains("\nseed\t"), "{text}");
+    let out = run(&["rules", "list", "--show", "seed"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains(r"\b\d{3}-?\d{2}-?\d{4}\b")
+    );
+    let example =
+        concat!(env!("CARGO_MANIFEST_DIR"), "/examples/custom-pack.toml");
+    let out = run(&["rules", "check", example]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let dir = TempDir::new("cli-rules");
+    let bad = dir.join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[pack]\nname = \"x\"\n[[detector]]\nid = \"d1\"\nentity = \"SSN\"\npattern = '(unclosed'\n",
+    )
+    .unwrap();
+    let out = run(&["rules", "check", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("bad.toml: detector `d1`: bad regex"), "{err}");
+}
+
+#[test]
+fn sample_mailbox_of_the_readme() {
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/sample.mbox");
+    let out = run(&["scan", sample]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let records = lines(&out);
+    let levels: Vec<&str> = records
+        .iter()
+        .map(|r| r["classification"].as_str().unwrap())
+        .collect();
+    assert_eq!(levels, ["restricted", "restricted", "restricted", "internal"]);
+    assert_eq!(summary_messages(&stderr(&out)), 4);
+}
