@@ -101,6 +101,9 @@ impl Sink {
     pub(crate) fn finish(mut self) -> Result<(), WriteError> {
         let r = match &mut self {
             Sink::Stdout(w) => w.flush(),
+            // A special file written in place (/dev/null) cannot be
+            // synced, and needs no sync: nothing is renamed after it.
+            Sink::File { tmp, dest, file } if tmp == dest => file.flush(),
             Sink::File { file, .. } => {
                 file.flush().and_then(|()| file.get_ref().sync_all())
             }

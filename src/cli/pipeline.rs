@@ -1,16 +1,19 @@
 //! The bulk pipeline: read, process in parallel, write in order.
 //!
 //! One thread reads the inputs message by message (mail files are streamed,
-//! never read whole) and hands batches of a few megabytes to the main
-//! thread through a channel of two slots, so at most three batches are in
-//! memory however large the archive. Each batch is processed on rayon's
-//! pool, every core by default, and its records are written in input
-//! order before the next batch is taken.
+//! never read whole) and hands batches of a few megabytes on through a
+//! channel of two slots. A second thread has each batch processed on
+//! rayon's pool, every core by default, while the main thread writes the
+//! records of the batch before it, in input order. At most five batches
+//! are in memory (two waiting, one in the pool, one waiting to be written,
+//! one being written), however large the archive. The reader only splits
+//! inputs into messages; their MIME parsing, most of the work of reading,
+//! is done on the pool with the rest.
 
-use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread;
 
-use mailshield::mail::{self, Limits, Message};
+use mailshield::mail::{self, Limits, Message, Pending};
 use mailshield::rules::Level;
 use rayon::prelude::*;
 
@@ -47,7 +50,7 @@ pub(crate) struct Run {
 }
 
 enum Item {
-    Batch(Vec<Message>),
+    Batch(Vec<Pending>),
     /// An input that could not be opened or read on.
     Failed(String),
 }
@@ -72,10 +75,10 @@ fn reader(
                     continue;
                 }
             };
-            for item in reader {
+            for item in reader.pending() {
                 match item {
                     Ok(m) => {
-                        bytes += m.raw_len;
+                        bytes += m.raw_len();
                         batch.push(m);
                         if batch.len() >= BATCH_MESSAGES
                             || bytes >= BATCH_BYTES
@@ -104,12 +107,50 @@ fn reader(
     rx
 }
 
+/// A processed batch: each message's source, length and outcome.
+type Done = Vec<(mail::Source, usize, Outcome)>;
+
+/// Processes the batches from `rx` on `pool`, in order, passing on what
+/// the reader could not read; stops when nobody takes the results.
+fn process<W>(
+    pool: &rayon::ThreadPool,
+    rx: Receiver<Item>,
+    tx: SyncSender<Result<Done, String>>,
+    work: &W,
+) where
+    W: Fn(&Message) -> Outcome + Sync,
+{
+    for item in rx {
+        let done = match item {
+            Item::Batch(batch) => Ok(pool.install(|| {
+                batch
+                    .into_par_iter()
+                    .map(|p| {
+                        let m = p.resolve();
+                        let o = work(&m);
+                        (m.source, m.raw_len, o)
+                    })
+                    .collect()
+            })),
+            Item::Failed(e) => Err(e),
+        };
+        if tx.send(done).is_err() {
+            return;
+        }
+    }
+}
+
 /// Runs `work` over every message of the inputs, writing each record to
 /// `sink` in input order, and reporting on stderr.
 ///
+/// Three stages run at once: the reader, the pool working on one batch,
+/// and this thread writing the batch before it, so the pool does not wait
+/// for the output.
+///
 /// # Errors
 ///
-/// When the thread pool cannot be built.
+/// When the thread pool cannot be built, when `after` fails, when the
+/// output cannot be written.
 pub(crate) fn run<W, A>(
     args: &InputArgs,
     sink: &mut Sink,
@@ -127,23 +168,39 @@ where
     let pool = builder
         .build()
         .map_err(|e| Fatal(format!("cannot start threads: {e}")))?;
+    let rx = reader(args.inputs.clone(), args.format.into());
+    thread::scope(|scope| {
+        let (tx, done) = sync_channel(1);
+        scope.spawn(|| process(&pool, rx, tx, &work));
+        // Returning drops `done`: the stages before stop at their next
+        // send.
+        write(done, sink, &mut after)
+    })
+}
+
+/// Writes the processed batches in order, reporting on stderr.
+fn write<A>(
+    done: Receiver<Result<Done, String>>,
+    sink: &mut Sink,
+    after: &mut A,
+) -> Result<Run, Fatal>
+where
+    A: FnMut(&Outcome) -> Result<(), Fatal>,
+{
     let mut summary = Summary::new();
     let mut status = Status::Ok;
     let mut worst = None;
-    let rx = reader(args.inputs.clone(), args.format.into());
-    for item in rx {
-        let batch = match item {
-            Item::Batch(b) => b,
-            Item::Failed(e) => {
+    for batch in done {
+        let batch = match batch {
+            Ok(batch) => batch,
+            Err(e) => {
                 summary.error_line(&e);
                 status = status.max(Status::Error);
                 continue;
             }
         };
-        let outcomes: Vec<Outcome> =
-            pool.install(|| batch.par_iter().map(&work).collect());
-        for (m, o) in batch.iter().zip(outcomes) {
-            let at = format!("{}#{}", m.source.path, m.source.index);
+        for (source, raw_len, o) in batch {
+            let at = format!("{}#{}", source.path, source.index);
             for w in &o.warnings {
                 summary.report(false, &at, w);
             }
@@ -158,7 +215,7 @@ where
                 *summary.by_type.entry(ty.clone()).or_default() += *n as u64;
             }
             worst = worst.max(o.level);
-            summary.message(m.raw_len);
+            summary.message(raw_len);
             if let Err(e) = after(&o) {
                 summary.finish();
                 return Err(e);

@@ -15,8 +15,7 @@ use walkdir::WalkDir;
 use super::error::{MailError, io_cause};
 use super::jsonl::Jsonl;
 use super::mbox::Mbox;
-use super::mime::parse;
-use super::{Format, Limits, Message, Source};
+use super::{Format, Limits, Message, Pending, Source};
 
 /// The UTF-8 byte-order mark.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -386,21 +385,28 @@ impl Reader {
     }
 }
 
-impl Iterator for Reader {
-    type Item = Result<Message, MailError>;
+impl Reader {
+    /// The same messages, left unparsed: each item is a [`Pending`] to
+    /// [`resolve`](Pending::resolve), on any thread. Reading (splitting an
+    /// mbox, walking a tree) stays on the reader's thread; MIME parsing,
+    /// most of the work, moves to whoever resolves. A JSONL record is
+    /// read as it is reached and resolves at once.
+    pub fn pending(self) -> Pendings {
+        Pendings(self)
+    }
 
-    fn next(&mut self) -> Option<Self::Item> {
+    fn next_pending(&mut self) -> Option<Result<Pending, MailError>> {
         let limits = self.limits;
         match &mut self.kind {
             Kind::One(one) => {
                 let (name, lines) = one.take()?;
                 Some(read_one(name, lines, &limits))
             }
-            Kind::Mbox(mbox) => mbox.next(),
-            Kind::Jsonl(jsonl) => jsonl.next(),
+            Kind::Mbox(mbox) => mbox.next_pending(),
+            Kind::Jsonl(jsonl) => jsonl.next().map(|m| m.map(Pending::ready)),
             Kind::Tree(paths, current) => loop {
                 if let Some(reader) = current {
-                    match reader.next() {
+                    match reader.next_pending() {
                         Some(item) => return Some(item),
                         None => *current = None,
                     }
@@ -417,13 +423,34 @@ impl Iterator for Reader {
     }
 }
 
+impl Iterator for Reader {
+    type Item = Result<Message, MailError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_pending().map(|item| item.map(Pending::resolve))
+    }
+}
+
+/// The messages of one input, unparsed: an iterator from
+/// [`Reader::pending`] of `Result<Pending, MailError>`, with the same
+/// items, errors and order as the [`Reader`].
+pub struct Pendings(Reader);
+
+impl Iterator for Pendings {
+    type Item = Result<Pending, MailError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next_pending()
+    }
+}
+
 /// Reads one message, up to `max_message` bytes and one more (to know
 /// that it is longer).
 fn read_one(
     name: String,
     lines: Lines,
     limits: &Limits,
-) -> Result<Message, MailError> {
+) -> Result<Pending, MailError> {
     let mut raw = Vec::new();
     let cap = limits.max_message as u64 + 1;
     let read = lines.take(cap).read_to_end(&mut raw);
@@ -431,8 +458,9 @@ fn read_one(
     match read {
         Err(e) if raw.is_empty() => Err(MailError::io(source.path, e)),
         Err(e) => {
+            let len = raw.len();
             let mut msg =
-                Message::from_parsed(source, parse(&raw, limits), raw.len());
+                Pending::raw(Message::empty(source, len), raw, *limits);
             msg.fail(format!(
                 "read failed inside this message: {}",
                 io_cause(&e)
@@ -441,7 +469,7 @@ fn read_one(
         }
         Ok(_) => {
             let len = raw.len();
-            Ok(Message::from_parsed(source, parse(&raw, limits), len))
+            Ok(Pending::raw(Message::empty(source, len), raw, *limits))
         }
     }
 }

@@ -19,12 +19,48 @@ pub(crate) struct Line {
     pub stored: usize,
     head: [u8; HEAD],
     head_len: usize,
+    quoted: Quoted,
 }
 
 impl Line {
     /// Whether the line begins with `prefix` (at most 8 bytes).
     pub fn starts_with(&self, prefix: &[u8]) -> bool {
         self.head[..self.head_len].starts_with(prefix)
+    }
+
+    /// Whether the line reads `>+From ` (an mboxrd escape), however many
+    /// `>` it has and however little of it was stored.
+    pub fn escaped(&self) -> bool {
+        self.quoted.done == Some(true)
+    }
+}
+
+/// Whether a line reads `>+From `, decided as its bytes arrive.
+#[derive(Clone, Copy, Debug, Default)]
+struct Quoted {
+    quotes: usize,
+    /// How many bytes of `From ` followed the quotes.
+    from: usize,
+    done: Option<bool>,
+}
+
+impl Quoted {
+    fn feed(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            if self.done.is_some() {
+                return;
+            }
+            if self.from == 0 && b == b'>' {
+                self.quotes += 1;
+            } else if self.quotes > 0 && b == b"From "[self.from] {
+                self.from += 1;
+                if self.from == 5 {
+                    self.done = Some(true);
+                }
+            } else {
+                self.done = Some(false);
+            }
+        }
     }
 }
 
@@ -37,6 +73,29 @@ pub(crate) struct LineReader<R> {
 impl<R: BufRead> LineReader<R> {
     pub fn new(inner: R) -> LineReader<R> {
         LineReader { inner }
+    }
+
+    /// The bytes buffered and not consumed yet, filling the buffer when
+    /// it is empty; empty at the end of input.
+    ///
+    /// # Errors
+    ///
+    /// An I/O error of the reader (`Interrupted` is retried).
+    pub fn buffer(&mut self) -> io::Result<&[u8]> {
+        loop {
+            match self.inner.fill_buf() {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                // A second call: the borrow of the first cannot outlive
+                // the loop.
+                Ok(_) => return self.inner.fill_buf(),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Marks `n` bytes of [`buffer`](Self::buffer) as read.
+    pub fn consume(&mut self, n: usize) {
+        self.inner.consume(n);
     }
 
     /// Reads one line, through its `\n` or to the end of input, appending
@@ -53,8 +112,13 @@ impl<R: BufRead> LineReader<R> {
         out: &mut Vec<u8>,
         room: usize,
     ) -> io::Result<Option<Line>> {
-        let mut line =
-            Line { len: 0, stored: 0, head: [0; HEAD], head_len: 0 };
+        let mut line = Line {
+            len: 0,
+            stored: 0,
+            head: [0; HEAD],
+            head_len: 0,
+            quoted: Quoted::default(),
+        };
         loop {
             let buf = match self.inner.fill_buf() {
                 Ok(buf) => buf,
@@ -74,6 +138,7 @@ impl<R: BufRead> LineReader<R> {
             line.head[line.head_len..line.head_len + h]
                 .copy_from_slice(&chunk[..h]);
             line.head_len += h;
+            line.quoted.feed(chunk);
             let keep = take.min(room.saturating_sub(line.stored));
             out.extend_from_slice(&chunk[..keep]);
             line.stored += keep;

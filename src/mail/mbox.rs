@@ -21,8 +21,8 @@ use std::io::{self, BufRead, Chain, Cursor, Read};
 
 use super::error::{MailError, io_cause};
 use super::lines::LineReader;
-use super::mime::{parse, too_large};
-use super::{Limits, Message, Source};
+use super::mime::too_large;
+use super::{Limits, Message, Pending, Source};
 
 /// One message's bytes, as split from the mbox.
 #[derive(Debug)]
@@ -94,40 +94,130 @@ impl<R: BufRead> Mbox<R> {
     }
 
     /// Reads lines into `e` up to the next `From ` line or the end.
+    ///
+    /// The whole lines in the reader's buffer are split at once; a line
+    /// that runs past the buffer is read on its own.
     fn read_message(&mut self, e: &mut Entry) {
         loop {
-            let start = e.bytes.len();
-            let room = self.limits.max_message.saturating_sub(start);
-            match self.lines.read_line(&mut e.bytes, room) {
+            let buf = match self.lines.buffer() {
+                Ok(buf) => buf,
                 Err(err) => {
                     self.done = true;
                     e.error = Some(err);
                     return;
                 }
-                Ok(None) => {
-                    self.done = true;
-                    return;
+            };
+            if buf.is_empty() {
+                self.done = true;
+                return;
+            }
+            let Some(last) = memchr::memrchr(b'\n', buf) else {
+                if self.read_line(e) {
+                    continue;
                 }
-                Ok(Some(line)) if line.starts_with(b"From ") => {
-                    e.bytes.truncate(start);
-                    self.next_from = Some(line.len);
+                return;
+            };
+            match split_lines(&buf[..=last], e, self.limits.max_message) {
+                Split::Whole => self.lines.consume(last + 1),
+                Split::Next { at, from_line } => {
+                    self.lines.consume(at + from_line);
+                    self.next_from = Some(from_line);
                     self.started = true;
                     return;
                 }
-                Ok(Some(line)) => {
-                    e.raw_len += line.len;
-                    e.cut |= line.stored < line.len;
-                    unescape(&mut e.bytes, start);
+            }
+        }
+    }
+
+    /// Reads one line into `e`; false when it is the next `From ` line
+    /// or there is no more input.
+    fn read_line(&mut self, e: &mut Entry) -> bool {
+        let start = e.bytes.len();
+        // Once cut, nothing more: an unescape may have made room, but the
+        // bytes kept must stay the message's first bytes.
+        let room = match e.cut {
+            true => 0,
+            false => self.limits.max_message.saturating_sub(start),
+        };
+        match self.lines.read_line(&mut e.bytes, room) {
+            Err(err) => {
+                self.done = true;
+                e.error = Some(err);
+                false
+            }
+            Ok(None) => {
+                self.done = true;
+                false
+            }
+            Ok(Some(line)) if line.starts_with(b"From ") => {
+                e.bytes.truncate(start);
+                self.next_from = Some(line.len);
+                self.started = true;
+                false
+            }
+            Ok(Some(line)) => {
+                e.raw_len += line.len;
+                e.cut |= line.stored < line.len;
+                if line.escaped() && line.stored > 0 {
+                    e.bytes.remove(start);
                 }
+                true
             }
         }
     }
 }
 
-impl<R: BufRead> Iterator for Mbox<R> {
-    type Item = Result<Message, MailError>;
+/// How [`split_lines`] left a run of whole lines.
+enum Split {
+    /// Every line belongs to the message.
+    Whole,
+    /// The line at `at`, `from_line` bytes long, starts the next message.
+    Next { at: usize, from_line: usize },
+}
 
-    fn next(&mut self) -> Option<Self::Item> {
+/// Adds whole lines (`lines` starts a line and ends with `\n`) to `e`, up
+/// to the first `From ` line, unescaping `>From ` lines, and keeping at
+/// most `max` bytes of the message.
+fn split_lines(lines: &[u8], e: &mut Entry, max: usize) -> Split {
+    let mut copied = 0;
+    for i in memchr::memmem::find_iter(lines, b"From ") {
+        // Only at the start of a line, after any number of `>`.
+        let quotes =
+            lines[..i].iter().rev().take_while(|&&b| b == b'>').count();
+        let line = i - quotes;
+        if line > 0 && lines[line - 1] != b'\n' {
+            continue;
+        }
+        keep(e, &lines[copied..line], max);
+        if quotes == 0 {
+            e.raw_len += line;
+            let end = memchr::memchr(b'\n', &lines[i..]).map_or(0, |n| n + 1);
+            return Split::Next { at: line, from_line: end };
+        }
+        // One `>` less.
+        copied = line + 1;
+    }
+    keep(e, &lines[copied..], max);
+    e.raw_len += lines.len();
+    Split::Whole
+}
+
+/// Appends `bytes` to the message, as far as `max` leaves room, and
+/// nothing once it has been cut.
+fn keep(e: &mut Entry, bytes: &[u8], max: usize) {
+    let room = match e.cut {
+        true => 0,
+        false => max.saturating_sub(e.bytes.len()),
+    };
+    if bytes.len() > room {
+        e.cut = true;
+    }
+    e.bytes.extend_from_slice(&bytes[..bytes.len().min(room)]);
+}
+
+impl<R: BufRead> Mbox<R> {
+    /// The next message, its bytes still to parse.
+    pub fn next_pending(&mut self) -> Option<Result<Pending, MailError>> {
         let mut e = self.next_entry()?;
         let index = self.index;
         self.index += 1;
@@ -138,10 +228,10 @@ impl<R: BufRead> Iterator for Mbox<R> {
             return Some(Err(MailError::io(self.path.clone(), err)));
         }
         let source = Source { path: self.path.clone(), index };
-        let parsed = parse(&e.bytes, &self.limits);
-        let mut msg = Message::from_parsed(source, parsed, e.raw_len);
+        let shell = Message::empty(source, e.raw_len);
+        let mut msg = Pending::raw(shell, e.bytes, self.limits);
         if e.preamble {
-            msg.warnings.push(
+            msg.warn(
                 "text before the first `From ` line, read as one message"
                     .into(),
             );
@@ -231,15 +321,6 @@ impl<R: BufRead> Iterator for MboxMessages<R> {
     }
 }
 
-/// Takes one `>` off the line at `start` if it reads `>+From `.
-fn unescape(bytes: &mut Vec<u8>, start: usize) {
-    let line = &bytes[start..];
-    let quotes = line.iter().take_while(|&&b| b == b'>').count();
-    if quotes > 0 && line[quotes..].starts_with(b"From ") {
-        bytes.remove(start);
-    }
-}
-
 /// Drops the blank line that separates a message from the next.
 fn strip_separator(bytes: &mut Vec<u8>) {
     if bytes.ends_with(b"\n\n") || bytes == b"\n" {
@@ -259,6 +340,110 @@ mod tests {
         std::iter::from_fn(|| mbox.next_entry())
             .map(|e| (e.bytes, e.raw_len, e.cut))
             .collect()
+    }
+
+    /// [`split`] through a reader that holds `capacity` bytes at a time,
+    /// so that lines run past its buffer.
+    fn split_buffered(
+        input: &[u8],
+        max: usize,
+        capacity: usize,
+    ) -> Vec<(Vec<u8>, usize, bool)> {
+        let limits = Limits { max_message: max, ..Limits::default() };
+        let reader = io::BufReader::with_capacity(capacity, input);
+        let mut mbox = Mbox::new(reader, "t.mbox".into(), limits);
+        std::iter::from_fn(|| mbox.next_entry())
+            .map(|e| (e.bytes, e.raw_len, e.cut))
+            .collect()
+    }
+
+    /// The rules of the module docs, line by line, with no limit.
+    fn model(input: &[u8]) -> Vec<(Vec<u8>, usize)> {
+        model_unstripped(input)
+            .into_iter()
+            .map(|(mut bytes, len, preamble)| {
+                if !preamble {
+                    strip_separator(&mut bytes);
+                }
+                (bytes, len)
+            })
+            .collect()
+    }
+
+    /// [`model`]'s messages before their separators are dropped, and
+    /// whether each is the preamble.
+    fn model_unstripped(input: &[u8]) -> Vec<(Vec<u8>, usize, bool)> {
+        // Each message: its bytes, its length, whether it is the preamble.
+        let mut messages = vec![(Vec::new(), 0, true)];
+        for line in input.split_inclusive(|&b| b == b'\n') {
+            if line.starts_with(b"From ") {
+                messages.push((Vec::new(), line.len(), false));
+                continue;
+            }
+            let (bytes, len, _) = messages.last_mut().unwrap();
+            *len += line.len();
+            let quotes = line.iter().take_while(|&&b| b == b'>').count();
+            let escaped = quotes > 0 && line[quotes..].starts_with(b"From ");
+            bytes.extend_from_slice(&line[usize::from(escaped)..]);
+        }
+        messages
+            .into_iter()
+            .filter(|(bytes, _, preamble)| {
+                !preamble || !bytes.iter().all(u8::is_ascii_whitespace)
+            })
+            .collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn splitting_follows_the_rules_whatever_the_buffer(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "From ", ">", ">>", "\n", "\r\n", "\r", "a", " ",
+                    "From x\n", ">From y\n", "x>From ", "\n\n",
+                ]),
+                0..40,
+            ),
+            capacity in 1usize..24,
+            max in 1usize..64,
+        ) {
+            let input = parts.concat().into_bytes();
+            let whole: Vec<(Vec<u8>, usize)> = split(&input, 1 << 20)
+                .into_iter()
+                .map(|(bytes, len, _)| (bytes, len))
+                .collect();
+            proptest::prop_assert_eq!(&whole, &model(&input));
+            let buffered: Vec<(Vec<u8>, usize)> =
+                split_buffered(&input, 1 << 20, capacity)
+                    .into_iter()
+                    .map(|(bytes, len, _)| (bytes, len))
+                    .collect();
+            proptest::prop_assert_eq!(&buffered, &whole);
+            // Cut: the first bytes of the message (its separator not
+            // dropped), its length in full. A blank preamble that was cut
+            // is kept: its unread rest could have been text.
+            let unstripped = model_unstripped(&input);
+            let mut cut = split_buffered(&input, max, capacity);
+            if cut.len() == whole.len() + 1 {
+                let (bytes, _, was_cut) = cut.remove(0);
+                proptest::prop_assert!(was_cut);
+                proptest::prop_assert!(
+                    bytes.iter().all(u8::is_ascii_whitespace)
+                );
+            }
+            proptest::prop_assert_eq!(cut.len(), whole.len());
+            for (((bytes, len, was_cut), (full, full_len)), raw) in
+                cut.iter().zip(&whole).zip(&unstripped)
+            {
+                proptest::prop_assert_eq!(len, full_len);
+                proptest::prop_assert!(bytes.len() <= max);
+                if *was_cut {
+                    proptest::prop_assert!(raw.0.starts_with(bytes));
+                } else {
+                    proptest::prop_assert_eq!(bytes, full);
+                }
+            }
+        }
     }
 
     fn texts(input: &[u8]) -> Vec<Vec<u8>> {
@@ -335,8 +520,9 @@ mod tests {
         let limits = Limits { max_message: 12, ..Limits::default() };
         let input =
             &b"From a\nSubject: a long subject\n\nFrom b\nSubject: b\n"[..];
-        let msgs: Vec<Message> = Mbox::new(input, "m.mbox".into(), limits)
-            .map(Result::unwrap)
+        let mut mbox = Mbox::new(input, "m.mbox".into(), limits);
+        let msgs: Vec<Message> = std::iter::from_fn(|| mbox.next_pending())
+            .map(|p| p.unwrap().resolve())
             .collect();
         assert_eq!(msgs.len(), 2);
         assert_eq!(msgs[1].source, Source { path: "m.mbox".into(), index: 1 });

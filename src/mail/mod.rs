@@ -91,7 +91,7 @@ use crate::rules::FieldRole;
 use crate::scan::Field;
 
 pub use error::MailError;
-pub use input::{Input, Inputs, Reader, inputs, open, sniff};
+pub use input::{Input, Inputs, Pendings, Reader, inputs, open, sniff};
 pub use mbox::{MboxMessages, RawMessage, mbox_messages};
 pub use mime::{Parsed, parse};
 
@@ -291,22 +291,6 @@ impl Message {
         self.errors.push(error);
         self.complete = false;
     }
-
-    /// A message from a parse of its raw bytes.
-    pub(crate) fn from_parsed(
-        source: Source,
-        parsed: Parsed,
-        raw_len: usize,
-    ) -> Message {
-        Message {
-            id: parsed.id,
-            fields: parsed.fields,
-            warnings: parsed.warnings,
-            errors: parsed.errors,
-            complete: parsed.complete,
-            ..Message::empty(source, raw_len)
-        }
-    }
 }
 
 impl fmt::Debug for Message {
@@ -325,6 +309,87 @@ impl fmt::Debug for Message {
             .field("errors", &self.errors)
             .field("complete", &self.complete)
             .field("raw_len", &self.raw_len)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A message read but not yet MIME-parsed, from [`Reader::pending`].
+///
+/// Parsing is most of the work of reading mail; a reader that hands out
+/// pending messages lets the caller parse them on other threads, with
+/// [`Pending::resolve`], in whatever order it likes.
+pub struct Pending {
+    /// The message as reading left it: source, length, and the problems
+    /// of reading (after those of parsing once resolved).
+    shell: Message,
+    /// Its raw bytes, when they are still to be parsed.
+    raw: Option<Vec<u8>>,
+    limits: Limits,
+}
+
+impl Pending {
+    /// A message that needs no parsing (a JSONL record).
+    pub(crate) fn ready(msg: Message) -> Pending {
+        Pending { shell: msg, raw: None, limits: Limits::default() }
+    }
+
+    /// Raw bytes to parse under `limits`, into `shell`.
+    pub(crate) fn raw(
+        shell: Message,
+        raw: Vec<u8>,
+        limits: Limits,
+    ) -> Pending {
+        Pending { shell, raw: Some(raw), limits }
+    }
+
+    /// Where it came from.
+    pub fn source(&self) -> &Source {
+        &self.shell.source
+    }
+
+    /// How many bytes of its input it took.
+    pub fn raw_len(&self) -> usize {
+        self.shell.raw_len
+    }
+
+    /// Marks it as not read completely, for a cause found after it was
+    /// read (a read error inside it, a cut).
+    pub(crate) fn fail(&mut self, error: String) {
+        self.shell.fail(error);
+    }
+
+    /// Adds a warning of reading.
+    pub(crate) fn warn(&mut self, warning: String) {
+        self.shell.warnings.push(warning);
+    }
+
+    /// Parses it: the same message the reader's own iterator gives.
+    /// Warnings and errors of parsing come before those of reading.
+    pub fn resolve(self) -> Message {
+        let Some(raw) = self.raw else { return self.shell };
+        let parsed = parse(&raw, &self.limits);
+        drop(raw);
+        let mut msg = self.shell;
+        let mut warnings = parsed.warnings;
+        warnings.append(&mut msg.warnings);
+        let mut errors = parsed.errors;
+        errors.append(&mut msg.errors);
+        Message {
+            id: parsed.id,
+            fields: parsed.fields,
+            warnings,
+            errors,
+            complete: parsed.complete && msg.complete,
+            ..msg
+        }
+    }
+}
+
+impl fmt::Debug for Pending {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pending")
+            .field("message", &self.shell)
+            .field("raw_len", &self.raw.as_ref().map(Vec::len))
             .finish_non_exhaustive()
     }
 }
