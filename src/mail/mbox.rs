@@ -133,12 +133,7 @@ impl<R: BufRead> Mbox<R> {
     /// or there is no more input.
     fn read_line(&mut self, e: &mut Entry) -> bool {
         let start = e.bytes.len();
-        // Once cut, nothing more: an unescape may have made room, but the
-        // bytes kept must stay the message's first bytes.
-        let room = match e.cut {
-            true => 0,
-            false => self.limits.max_message.saturating_sub(start),
-        };
+        let room = room(e, self.limits.max_message);
         match self.lines.read_line(&mut e.bytes, room) {
             Err(err) => {
                 self.done = true;
@@ -202,13 +197,19 @@ fn split_lines(lines: &[u8], e: &mut Entry, max: usize) -> Split {
     Split::Whole
 }
 
-/// Appends `bytes` to the message, as far as `max` leaves room, and
-/// nothing once it has been cut.
-fn keep(e: &mut Entry, bytes: &[u8], max: usize) {
-    let room = match e.cut {
+/// How many more bytes the message may keep under `max`: none once it
+/// has been cut (an unescape may have made room, but the bytes kept must
+/// stay the message's first bytes).
+fn room(e: &Entry, max: usize) -> usize {
+    match e.cut {
         true => 0,
         false => max.saturating_sub(e.bytes.len()),
-    };
+    }
+}
+
+/// Appends `bytes` to the message, as far as [`room`] allows.
+fn keep(e: &mut Entry, bytes: &[u8], max: usize) {
+    let room = room(e, max);
     if bytes.len() > room {
         e.cut = true;
     }
