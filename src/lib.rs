@@ -17,6 +17,7 @@
 //! | [`protect`] | redaction, truncation and sealing of one message |
 //! | [`mail`] | reading JSONL, .eml, mbox, maildir; MIME into fields |
 //! | [`batch`] | many messages on every core, in input order |
+//! | [`ffi`] | the C ABI of `include/mailshield.h` |
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -24,6 +25,7 @@ pub mod batch;
 pub mod classify;
 pub mod crypto;
 pub mod engine;
+pub mod ffi;
 pub mod mail;
 pub mod protect;
 pub mod rules;

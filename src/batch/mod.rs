@@ -11,6 +11,8 @@
 //! archives of any size are built on top of this by the command line,
 //! which feeds bounded chunks.
 
+pub mod record;
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use rayon::prelude::*;

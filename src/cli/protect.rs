@@ -3,6 +3,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use mailshield::batch::record::{counts, fields_for, message_id};
 use mailshield::crypto::KeySet;
 use mailshield::engine::Engine;
 use mailshield::mail::Message;
@@ -11,7 +12,6 @@ use mailshield::rules::{FieldRole, LevelPolicy};
 
 use super::output::{Sink, WriteError};
 use super::pipeline::{self, Outcome};
-use super::scan::{counts, fields_for, message_id};
 use super::{CipherArg, Fatal, ProtectArgs, Status};
 
 /// The guide's handling policy of a level, with the keys its dicts have.

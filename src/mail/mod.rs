@@ -271,6 +271,33 @@ impl Message {
         join_bodies(&self.fields)
     }
 
+    /// One raw RFC 5322 message, decoded into fields as the readers decode
+    /// a message file, under `limits`.
+    pub fn from_raw(raw: &[u8], source: Source, limits: &Limits) -> Message {
+        let parsed = parse(raw, limits);
+        Message {
+            id: parsed.id,
+            fields: parsed.fields,
+            warnings: parsed.warnings,
+            errors: parsed.errors,
+            complete: parsed.complete,
+            ..Message::empty(source, raw.len())
+        }
+    }
+
+    /// Plain text as a message whose only field is `body`.
+    pub fn from_text(text: &[u8], source: Source) -> Message {
+        let body = Field {
+            name: "body".into(),
+            role: FieldRole::Body,
+            text: text.to_vec().into(),
+        };
+        Message {
+            fields: vec![body],
+            ..Message::empty(source, text.len())
+        }
+    }
+
     /// A message with no fields, for a record or file that could not be
     /// read.
     pub(crate) fn empty(source: Source, raw_len: usize) -> Message {

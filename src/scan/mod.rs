@@ -100,6 +100,15 @@ impl<'a> Field<'a> {
     pub fn new(name: &'a str, role: FieldRole, text: &'a [u8]) -> Field<'a> {
         Field { name: Cow::Borrowed(name), role, text: Cow::Borrowed(text) }
     }
+
+    /// The same field owning its name and text.
+    pub fn into_owned(self) -> Field<'static> {
+        Field {
+            name: Cow::Owned(self.name.into_owned()),
+            role: self.role,
+            text: Cow::Owned(self.text.into_owned()),
+        }
+    }
 }
 
 /// What scanning a message found.

@@ -24,6 +24,8 @@
 //! pack's longest match), which is enough unless a footer paragraph is
 //! longer than that.
 
+use std::ops::Deref;
+
 use crate::engine::Engine;
 use crate::rules::{FieldRole, RedactionMode, Semantics};
 
@@ -52,9 +54,12 @@ impl std::fmt::Display for StreamError {
 impl std::error::Error for StreamError {}
 
 /// Scans one message fed in pieces. See the [module documentation](self).
+///
+/// `E` is how the scanner holds its engine: a reference, or an
+/// `Arc<Engine>` for a scanner that must not borrow (the C ABI's).
 #[derive(Debug)]
-pub struct StreamScanner<'e> {
-    engine: &'e Engine,
+pub struct StreamScanner<E: Deref<Target = Engine>> {
+    engine: E,
     role: FieldRole,
     /// Bytes from `base` on.
     buf: Vec<u8>,
@@ -72,7 +77,7 @@ pub struct StreamScanner<'e> {
     separators: [bool; 256],
 }
 
-impl<'e> StreamScanner<'e> {
+impl<E: Deref<Target = Engine>> StreamScanner<E> {
     /// Starts a stream of one field of `role` (normally a body) that
     /// collects findings.
     ///
@@ -81,9 +86,9 @@ impl<'e> StreamScanner<'e> {
     /// When the engine's pack is one-shot (python semantics or sequential
     /// redaction, as the `seed` pack).
     pub fn new(
-        engine: &'e Engine,
+        engine: E,
         role: FieldRole,
-    ) -> Result<StreamScanner<'e>, StreamError> {
+    ) -> Result<StreamScanner<E>, StreamError> {
         Self::start(engine, role, false)
     }
 
@@ -94,18 +99,19 @@ impl<'e> StreamScanner<'e> {
     ///
     /// As [`StreamScanner::new`].
     pub fn redacting(
-        engine: &'e Engine,
+        engine: E,
         role: FieldRole,
-    ) -> Result<StreamScanner<'e>, StreamError> {
+    ) -> Result<StreamScanner<E>, StreamError> {
         Self::start(engine, role, true)
     }
 
     fn start(
-        engine: &'e Engine,
+        engine: E,
         role: FieldRole,
         redacting: bool,
-    ) -> Result<StreamScanner<'e>, StreamError> {
+    ) -> Result<StreamScanner<E>, StreamError> {
         let pack = engine.pack();
+        let separators = engine.inner().separators();
         if pack.semantics == Semantics::Python
             || pack.redaction.mode == RedactionMode::Sequential
         {
@@ -126,7 +132,7 @@ impl<'e> StreamScanner<'e> {
             unredacted: Vec::new(),
             redacting,
             scan: Scan { complete: true, ..Scan::default() },
-            separators: engine.inner().separators(),
+            separators,
         })
     }
 
@@ -148,6 +154,17 @@ impl<'e> StreamScanner<'e> {
     /// Final findings so far (global offsets, sorted).
     pub fn findings(&self) -> &[Finding] {
         &self.scan.findings
+    }
+
+    /// Final keyword hits so far (global offsets, sorted).
+    pub fn keywords(&self) -> &[KeywordHit] {
+        &self.scan.keywords
+    }
+
+    /// The final point: every finding and keyword found from now on
+    /// starts at or after this global offset.
+    pub fn final_offset(&self) -> usize {
+        self.done
     }
 
     /// Appends the redacted message up to the last point that is final;

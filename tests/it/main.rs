@@ -4,6 +4,8 @@ mod accuracy;
 mod cli;
 mod crypto;
 mod default_pack;
+mod ffi;
+mod header;
 mod mail;
 mod seed_parity;
 mod support;

@@ -1,0 +1,93 @@
+//! Opening sealed bodies, and the byte buffer handle that carries them.
+
+use super::{
+    Bytes, KeysetHandle, Status, bytes, call, clear, crypto_error,
+    free, give, handle, input, need_out, put,
+};
+use crate::crypto::{aead, fernet, unix_now};
+
+/// Bytes the library made for the caller: read with
+/// [`mailshield_buffer_data`], free with [`mailshield_buffer_free`]. The
+/// bytes are wiped when freed.
+#[derive(Debug)]
+pub struct BufferHandle {
+    data: zeroize::Zeroizing<Vec<u8>>,
+}
+
+/// Opens a sealed body: an `ms1:` AES-256-GCM envelope, bound to
+/// `message_id` (the result's id when it was protected), or a Fernet
+/// token, which binds no id (`message_id` is then not read).
+///
+/// On success `*out` is a new buffer holding the clear body; on failure
+/// it is null.
+///
+/// # Errors
+///
+/// `NULL_ARGUMENT`; `KEY` when the set holds no key for it; `CRYPTO` when
+/// it does not open: a wrong key or message id, or a damaged value (which
+/// of those is deliberately not said).
+///
+/// # Safety
+///
+/// `keys` is a live key set; `sealed` points to `len` readable bytes and
+/// `message_id` to `id_len`; `out` is null or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mailshield_decrypt(
+    keys: *const KeysetHandle,
+    sealed: *const u8,
+    len: usize,
+    message_id: *const u8,
+    id_len: usize,
+    out: *mut *mut BufferHandle,
+) -> Status {
+    call("mailshield_decrypt", || {
+        need_out(out)?;
+        // SAFETY: `out` is writable; the caller promises a live key set
+        // and readable buffers.
+        unsafe { clear(out) };
+        let keys = &unsafe { handle(keys, "keys") }?.keys;
+        let sealed = unsafe { input(sealed, len, "sealed") }?;
+        let clear_body = if aead::is_envelope(sealed) {
+            let id = unsafe { input(message_id, id_len, "message_id") }?;
+            aead::open(keys, id, sealed)
+        } else {
+            fernet::decrypt_with_keys(keys, sealed, None, unix_now())
+        }
+        .map_err(|e| crypto_error(&e))?;
+        let buffer = BufferHandle { data: clear_body.into() };
+        unsafe { give(out, buffer) }
+    })
+}
+
+/// The bytes of a buffer, owned by it.
+///
+/// # Errors
+///
+/// `NULL_ARGUMENT`.
+///
+/// # Safety
+///
+/// `buffer` is a live buffer; `out` is null or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mailshield_buffer_data(
+    buffer: *const BufferHandle,
+    out: *mut Bytes,
+) -> Status {
+    call("mailshield_buffer_data", || {
+        // SAFETY: the caller promises a live buffer and a writable out.
+        let b = unsafe { handle(buffer, "buffer") }?;
+        unsafe { put(out, bytes(&b.data), "out") }
+    })
+}
+
+/// Frees a buffer, wiping its bytes; null is ignored.
+///
+/// # Safety
+///
+/// `buffer` is null or a live buffer, not used by any other thread during
+/// the call, and not used after it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mailshield_buffer_free(buffer: *mut BufferHandle) {
+    // SAFETY: the caller promises it came from this library.
+    unsafe { free(buffer) }
+}

@@ -1,0 +1,281 @@
+//! The plain C structs results are read through, and the storage they
+//! point into.
+
+use std::ffi::c_char;
+
+use crate::scan::Span;
+
+/// UTF-8 text owned by a handle: `len` bytes at `ptr`, then a NUL byte.
+/// `ptr` is null only where a call says the text is absent.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct Text {
+    /// The first byte.
+    pub ptr: *const c_char,
+    /// Its length in bytes, without the NUL.
+    pub len: usize,
+}
+
+/// Bytes owned by a handle (not NUL-terminated, maybe not UTF-8), or
+/// bytes the caller passes in.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct Bytes {
+    /// The first byte; may be null when `len` is 0.
+    pub ptr: *const u8,
+    /// The length in bytes.
+    pub len: usize,
+}
+
+/// A span of a field's text in the three units of the ABI.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Offsets {
+    /// Start, in bytes of the UTF-8 text.
+    pub start: usize,
+    /// End (exclusive), in bytes.
+    pub end: usize,
+    /// Start, in Unicode code points.
+    pub start_char: usize,
+    /// End, in code points.
+    pub end_char: usize,
+    /// Start, in UTF-16 code units.
+    pub start_utf16: usize,
+    /// End, in UTF-16 code units.
+    pub end_utf16: usize,
+}
+
+/// One finding of a result.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct FindingView {
+    /// The entity type, as the JSON's `type` (`EMAIL`, `CREDIT_CARD`...).
+    pub entity_type: Text,
+    /// The index of that type in the engine's entity list.
+    pub entity: u32,
+    /// The index of its field in the result's fields.
+    pub field: u32,
+    /// Where it is in that field.
+    pub span: Offsets,
+    /// Its score, 0 to 1, rounded to four decimals as in the JSON.
+    pub score: f64,
+    /// True only when a validator (Luhn, a checksum) confirmed it.
+    pub validated: bool,
+    /// The value masked as the pack says (SPEC section 4).
+    pub masked: Text,
+}
+
+/// One keyword hit of a result.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct KeywordView {
+    /// The keyword as the pack lists it.
+    pub keyword: Text,
+    /// The index of its field in the result's fields.
+    pub field: u32,
+    /// Where it is in that field.
+    pub span: Offsets,
+    /// True when it lies in a disclaimer footer (it does not classify).
+    pub in_footer: bool,
+}
+
+/// One field of a scanned message.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct FieldView {
+    /// Its name: `body`, `body.1`, `subject`, `from`...
+    pub name: Text,
+    /// Its decoded text, which the spans index. Empty for a stream's
+    /// result, which does not keep the text.
+    pub text: Bytes,
+}
+
+/// The level of a message and the scalars of its result.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct Summary {
+    /// 0 public, 1 internal, 2 confidential, 3 restricted.
+    pub level: i32,
+    /// The level's name: `public`, `internal`, `confidential`,
+    /// `restricted`.
+    pub classification: Text,
+    /// The confidence of the rule that decided the level.
+    pub confidence: f64,
+    /// Every byte was read and scanned.
+    pub complete: bool,
+    /// The record's id: the Message-ID without angle brackets, else
+    /// `<path>#<index>` (`-#0` for one buffer, `-#i` in a batch). A
+    /// protected body is bound to it.
+    pub id: Text,
+}
+
+/// The protected copy of a message, from `mailshield_protect`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct ProtectedView {
+    /// The redacted (and, where the policy says, truncated) body, in
+    /// clear.
+    pub body: Bytes,
+    /// The sealed body (`ms1:...` envelope or Fernet token) when the
+    /// level's policy requires encryption and a cipher was asked for;
+    /// else `ptr` is null.
+    pub sealed: Text,
+    /// The redacted subject when the pack scans subjects; else `ptr` is
+    /// null.
+    pub subject: Bytes,
+    /// What was done, in the guide's wording: `log_len` texts.
+    pub log: *const Text,
+    /// The number of log texts.
+    pub log_len: usize,
+}
+
+/// Strings of one handle, in one allocation, each followed by a NUL.
+///
+/// Built in two steps: [`Arena::add`] while the handle is assembled, then
+/// [`Arena::freeze`], after which [`Frozen::text`] turns the marks into
+/// [`Text`] views that stay valid as long as the frozen arena lives.
+#[derive(Debug, Default)]
+pub(crate) struct Arena {
+    bytes: Vec<u8>,
+}
+
+/// Where a string is in an [`Arena`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Mark {
+    at: usize,
+    len: usize,
+}
+
+/// An [`Arena`] that no longer grows.
+#[derive(Debug)]
+pub(crate) struct Frozen {
+    bytes: Box<[u8]>,
+}
+
+impl Arena {
+    /// Stores `s`; its view is made after [`Arena::freeze`].
+    pub(crate) fn add(&mut self, s: &str) -> Mark {
+        let at = self.bytes.len();
+        self.bytes.extend_from_slice(s.as_bytes());
+        self.bytes.push(0);
+        Mark { at, len: s.len() }
+    }
+
+    /// Stores each of `items`.
+    pub(crate) fn add_all<'s>(
+        &mut self,
+        items: impl IntoIterator<Item = &'s String>,
+    ) -> Vec<Mark> {
+        items.into_iter().map(|s| self.add(s)).collect()
+    }
+
+    pub(crate) fn freeze(self) -> Frozen {
+        Frozen { bytes: self.bytes.into_boxed_slice() }
+    }
+}
+
+impl Frozen {
+    /// The view of a string stored before freezing.
+    pub(crate) fn text(&self, m: Mark) -> Text {
+        Text { ptr: self.bytes[m.at..].as_ptr().cast(), len: m.len }
+    }
+}
+
+/// No text: a null view, for what is absent.
+pub(crate) const NO_TEXT: Text = Text { ptr: std::ptr::null(), len: 0 };
+
+/// A view of bytes owned elsewhere.
+pub(crate) fn bytes(b: &[u8]) -> Bytes {
+    Bytes { ptr: b.as_ptr(), len: b.len() }
+}
+
+/// Code points and UTF-16 units up to each byte position of `positions`
+/// (sorted, deduplicated, each at most `text.len()`), in one pass.
+pub(crate) fn units_at(text: &[u8], positions: &[usize]) -> Vec<(usize, usize)> {
+    let mut out = Vec::with_capacity(positions.len());
+    let (mut at, mut chars, mut units) = (0, 0, 0);
+    for &p in positions {
+        let (c, u) = count_units(&text[at..p]);
+        chars += c;
+        units += u;
+        at = p;
+        out.push((chars, units));
+    }
+    out
+}
+
+/// Code points and UTF-16 units in `bytes`: each byte that does not
+/// continue a sequence starts one code point; a four-byte lead makes two
+/// UTF-16 units.
+pub(crate) fn count_units(bytes: &[u8]) -> (usize, usize) {
+    let mut chars = 0;
+    let mut wide = 0;
+    for &b in bytes {
+        chars += usize::from(b & 0xC0 != 0x80);
+        wide += usize::from(b >= 0xF0);
+    }
+    (chars, chars + wide)
+}
+
+/// Byte spans turned into [`Offsets`] over `text`.
+pub(crate) struct Converter {
+    positions: Vec<usize>,
+    units: Vec<(usize, usize)>,
+}
+
+impl Converter {
+    /// Prepares conversion of the spans in `spans` over `text`. Spans
+    /// must lie within `text`.
+    pub(crate) fn new(
+        text: &[u8],
+        spans: impl Iterator<Item = Span>,
+    ) -> Converter {
+        let mut positions: Vec<usize> =
+            spans.flat_map(|s| [s.start, s.end]).collect();
+        positions.sort_unstable();
+        positions.dedup();
+        let units = units_at(text, &positions);
+        Converter { positions, units }
+    }
+
+    /// The offsets of one of the spans given to [`Converter::new`].
+    pub(crate) fn offsets(&self, span: Span) -> Offsets {
+        let Span { start, end } = span;
+        let at = |p: usize| {
+            self.positions
+                .binary_search(&p)
+                .map_or((0, 0), |i| self.units[i])
+        };
+        let (start_char, start_utf16) = at(start);
+        let (end_char, end_utf16) = at(end);
+        Offsets { start, end, start_char, end_char, start_utf16, end_utf16 }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_count_code_points_and_surrogate_pairs() {
+        // "a" 1 byte, "é" 2, "€" 3, "😀" 4 (a surrogate pair in UTF-16).
+        let text = "aé€😀b".as_bytes();
+        assert_eq!(count_units(text), (5, 6));
+        let span = |start, end| Span { start, end };
+        let spans = [span(0, 1), span(6, 10), span(10, 11)];
+        let c = Converter::new(text, spans.into_iter());
+        assert_eq!(
+            c.offsets(span(6, 10)),
+            Offsets {
+                start: 6,
+                end: 10,
+                start_char: 3,
+                end_char: 4,
+                start_utf16: 3,
+                end_utf16: 5
+            }
+        );
+        assert_eq!(c.offsets(span(10, 11)).start_utf16, 5);
+        assert_eq!(c.offsets(span(10, 11)).end_char, 5);
+    }
+}
