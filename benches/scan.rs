@@ -102,6 +102,7 @@ fn benches(c: &mut Criterion) {
                 cipher: Cipher::Aes256Gcm,
                 keys: Some(&keys),
                 message_id: id.as_bytes(),
+                level: None,
             };
             let p = protect(&engine, &fields, &opts).unwrap();
             sealed += usize::from(p.sealed.is_some());

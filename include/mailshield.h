@@ -125,6 +125,13 @@ typedef struct {
     // The id the sealed body is bound to, UTF-8; when `ptr` is null, the
     // message's own (the Message-ID, else `-#0`).
     mailshield_bytes message_id;
+    // When true, protect as at `level` (0 public to 3 restricted)
+    // instead of the message's own level: what is redacted, where the
+    // body is cut and whether it is sealed follow that level's policy,
+    // as the guide's `sanitize_content(content, classification)` does.
+    bool use_level;
+    // The level used when `use_level` is true.
+    int32_t level;
 } mailshield_protect_options;
 
 // The level of a message and the scalars of its result.
@@ -290,6 +297,31 @@ mailshield_status mailshield_batch_get(const mailshield_batch *batch,
 // `batch` is null or a live batch, not used by any other thread during
 // the call; neither it nor its results are used after it.
 void mailshield_batch_free(mailshield_batch *batch);
+
+// Seals bytes on their own, without scanning: an `ms1:` AES-256-GCM
+// envelope bound to `message_id`, or a Fernet token (which binds no id),
+// as `cipher` (`MAILSHIELD_CIPHER_AES_256_GCM` or `_FERNET`) says.
+//
+// On success `*out` is a new buffer holding the sealed text (ASCII); on
+// failure it is null.
+//
+// # Errors
+//
+// `NULL_ARGUMENT`; `INVALID_ARGUMENT` for an unknown cipher or
+// `MAILSHIELD_CIPHER_NONE`; `KEY` when the set has no key for the cipher
+// (Fernet needs a Fernet key); `CRYPTO` when the random generator fails.
+//
+// # Safety
+//
+// `keys` is a live key set; `data` points to `len` readable bytes and
+// `message_id` to `id_len`; `out` is null or writable.
+mailshield_status mailshield_encrypt(const mailshield_keyset *keys,
+                                     const uint8_t *data,
+                                     size_t len,
+                                     uint32_t cipher,
+                                     const uint8_t *message_id,
+                                     size_t id_len,
+                                     mailshield_buffer **out);
 
 // Opens a sealed body: an `ms1:` AES-256-GCM envelope, bound to
 // `message_id` (the result's id when it was protected), or a Fernet
@@ -473,8 +505,8 @@ mailshield_status mailshield_scan(const mailshield_engine *engine,
 //
 // # Errors
 //
-// `NULL_ARGUMENT`; `INVALID_ARGUMENT` for an unknown input kind or cipher
-// or a message id that is not UTF-8; `KEY` when sealing needs a key and
+// `NULL_ARGUMENT`; `INVALID_ARGUMENT` for an unknown input kind, cipher
+// or level, or a message id that is not UTF-8; `KEY` when sealing needs a key and
 // none was given or the key does not fit the cipher; `CRYPTO` when
 // sealing fails.
 //

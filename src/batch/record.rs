@@ -96,8 +96,10 @@ pub fn fields_for<'m>(engine: &Engine, m: &'m Message) -> Vec<Field<'m>> {
 /// `m` with the fields its engine's pack scans ([`fields_for`]), owned.
 pub fn with_scanned_fields(engine: &Engine, mut m: Message) -> Message {
     if engine.pack().semantics == Semantics::Python {
-        m.fields =
-            fields_for(engine, &m).into_iter().map(Field::into_owned).collect();
+        m.fields = fields_for(engine, &m)
+            .into_iter()
+            .map(Field::into_owned)
+            .collect();
     }
     m
 }

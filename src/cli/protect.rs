@@ -72,7 +72,12 @@ fn record(
 ) -> Outcome {
     let id = message_id(m).into_owned();
     let fields = fields_for(engine, m);
-    let opts = Options { cipher, keys: Some(keys), message_id: id.as_bytes() };
+    let opts = Options {
+        cipher,
+        keys: Some(keys),
+        message_id: id.as_bytes(),
+        level: None,
+    };
     let fail = |e: String| Outcome {
         line: Vec::new(),
         level: None,

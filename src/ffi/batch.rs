@@ -5,8 +5,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use rayon::prelude::*;
 
 use super::{
-    Bytes, EngineHandle, Error, ResultHandle, Status, call, check_kind,
-    clear, free, give, handle, input, message, need_out, put, scan_message,
+    Bytes, EngineHandle, Error, ResultHandle, Status, call, check_kind, clear,
+    free, give, handle, input, message, need_out, put, scan_message,
 };
 use crate::mail::Message;
 
@@ -61,7 +61,9 @@ pub unsafe extern "C" fn mailshield_scan_batch(
         let texts = buffers
             .iter()
             .enumerate()
-            .map(|(i, b)| unsafe { input(b.ptr, b.len, &format!("inputs[{i}]")) })
+            .map(|(i, b)| unsafe {
+                input(b.ptr, b.len, &format!("inputs[{i}]"))
+            })
             .collect::<Result<Vec<&[u8]>, Error>>()?;
         let results = texts
             .par_iter()

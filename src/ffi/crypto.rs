@@ -1,10 +1,11 @@
 //! Opening sealed bodies, and the byte buffer handle that carries them.
 
 use super::{
-    Bytes, KeysetHandle, Status, bytes, call, clear, crypto_error,
+    Bytes, Error, KeysetHandle, Status, bytes, call, clear, crypto_error,
     free, give, handle, input, need_out, put,
 };
 use crate::crypto::{aead, fernet, unix_now};
+use crate::protect::Cipher;
 
 /// Bytes the library made for the caller: read with
 /// [`mailshield_buffer_data`], free with [`mailshield_buffer_free`]. The
@@ -12,6 +13,59 @@ use crate::crypto::{aead, fernet, unix_now};
 #[derive(Debug)]
 pub struct BufferHandle {
     data: zeroize::Zeroizing<Vec<u8>>,
+}
+
+/// Seals bytes on their own, without scanning: an `ms1:` AES-256-GCM
+/// envelope bound to `message_id`, or a Fernet token (which binds no id),
+/// as `cipher` (`MAILSHIELD_CIPHER_AES_256_GCM` or `_FERNET`) says.
+///
+/// On success `*out` is a new buffer holding the sealed text (ASCII); on
+/// failure it is null.
+///
+/// # Errors
+///
+/// `NULL_ARGUMENT`; `INVALID_ARGUMENT` for an unknown cipher or
+/// `MAILSHIELD_CIPHER_NONE`; `KEY` when the set has no key for the cipher
+/// (Fernet needs a Fernet key); `CRYPTO` when the random generator fails.
+///
+/// # Safety
+///
+/// `keys` is a live key set; `data` points to `len` readable bytes and
+/// `message_id` to `id_len`; `out` is null or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mailshield_encrypt(
+    keys: *const KeysetHandle,
+    data: *const u8,
+    len: usize,
+    cipher: u32,
+    message_id: *const u8,
+    id_len: usize,
+    out: *mut *mut BufferHandle,
+) -> Status {
+    call("mailshield_encrypt", || {
+        need_out(out)?;
+        // SAFETY: `out` is writable; the caller promises a live key set
+        // and readable buffers.
+        unsafe { clear(out) };
+        let keys = &unsafe { handle(keys, "keys") }?.keys;
+        let data = unsafe { input(data, len, "data") }?;
+        let sealed = match super::cipher(cipher)? {
+            Cipher::Aes256Gcm => {
+                let id = unsafe { input(message_id, id_len, "message_id") }?;
+                aead::seal(keys, id, data)
+            }
+            Cipher::Fernet => fernet::encrypt_with_keys(keys, data),
+            Cipher::None => {
+                return Err(Error::new(
+                    Status::InvalidArgument,
+                    "MAILSHIELD_CIPHER_NONE does not seal",
+                ));
+            }
+        }
+        .map_err(|e| crypto_error(&e))?;
+        let buffer = BufferHandle { data: sealed.into_bytes().into() };
+        unsafe { give(out, buffer) }
+    })
 }
 
 /// Opens a sealed body: an `ms1:` AES-256-GCM envelope, bound to

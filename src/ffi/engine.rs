@@ -23,8 +23,12 @@ pub struct EngineHandle {
 impl EngineHandle {
     fn new(engine: Engine) -> EngineHandle {
         let mut arena = Arena::default();
-        let marks: Vec<_> =
-            engine.pack().entities.iter().map(|e| arena.add(&e.name)).collect();
+        let marks: Vec<_> = engine
+            .pack()
+            .entities
+            .iter()
+            .map(|e| arena.add(&e.name))
+            .collect();
         let names = arena.freeze();
         let name_views = marks.into_iter().map(|m| names.text(m)).collect();
         EngineHandle { engine: Arc::new(engine), _names: names, name_views }

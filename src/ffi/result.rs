@@ -4,10 +4,10 @@
 use std::sync::{Arc, OnceLock};
 
 use super::{
-    Arena, Bytes, EngineHandle, Error, FieldView, FindingView, Frozen,
-    Converter, KeysetHandle, KeywordView, NO_TEXT, Offsets, Outcome, ProtectedView,
-    Status, Summary, Text, bytes, call, clear, free, give, handle, input,
-    need_out, put,
+    Arena, Bytes, Converter, EngineHandle, Error, FieldView, FindingView,
+    Frozen, KeysetHandle, KeywordView, NO_TEXT, Offsets, Outcome,
+    ProtectedView, Status, Summary, Text, bytes, call, clear, free, give,
+    handle, input, need_out, put,
 };
 use crate::batch::record::{
     is_complete, masked_values, message_id, rounded, scan_line,
@@ -17,6 +17,7 @@ use crate::classify::{Classification, classify};
 use crate::engine::Engine;
 use crate::mail::{Limits, Message, Source};
 use crate::protect::{Cipher, Options, protect};
+use crate::rules::Level;
 use crate::scan::{Field, Scan};
 
 /// The buffer is plain text: one field, `body`.
@@ -43,6 +44,29 @@ pub struct ProtectOptions {
     /// The id the sealed body is bound to, UTF-8; when `ptr` is null, the
     /// message's own (the Message-ID, else `-#0`).
     pub message_id: Bytes,
+    /// When true, protect as at `level` (0 public to 3 restricted)
+    /// instead of the message's own level: what is redacted, where the
+    /// body is cut and whether it is sealed follow that level's policy,
+    /// as the guide's `sanitize_content(content, classification)` does.
+    pub use_level: bool,
+    /// The level used when `use_level` is true.
+    pub level: i32,
+}
+
+/// The level of a number, 0 public to 3 restricted.
+pub(crate) fn level(value: i32) -> Result<Level, Error> {
+    Ok(match value {
+        0 => Level::Public,
+        1 => Level::Internal,
+        2 => Level::Confidential,
+        3 => Level::Restricted,
+        _ => {
+            return Err(Error::new(
+                Status::InvalidArgument,
+                format!("unknown level {value}"),
+            ));
+        }
+    })
 }
 
 /// What a scan (or protect) found in one message. Read it from any
@@ -113,7 +137,8 @@ pub(crate) fn measure(
     for (i, field) in fields.iter().enumerate() {
         let found = scan.findings.iter().filter(|f| f.field == i);
         let words = scan.keywords.iter().filter(|k| k.field == i);
-        let spans = found.clone().map(|f| f.span).chain(words.clone().map(|k| k.span));
+        let spans =
+            found.clone().map(|f| f.span).chain(words.clone().map(|k| k.span));
         let units = Converter::new(&field.text, spans);
         findings.extend(found.map(|f| units.offsets(f.span)));
         keywords.extend(words.map(|k| units.offsets(k.span)));
@@ -225,10 +250,9 @@ impl ResultHandle {
             let view = ProtectedView {
                 body: bytes(&p.body),
                 sealed: sealed.map_or(NO_TEXT, |m| arena.text(m)),
-                subject: subject.as_deref().map_or(
-                    Bytes { ptr: std::ptr::null(), len: 0 },
-                    bytes,
-                ),
+                subject: subject
+                    .as_deref()
+                    .map_or(Bytes { ptr: std::ptr::null(), len: 0 }, bytes),
                 log: log.as_ptr(),
                 log_len: log.len(),
             };
@@ -259,8 +283,14 @@ impl ResultHandle {
         self.json.get_or_init(|| {
             let m = &self.message;
             let (scan, class) = (&self.scan, &self.class);
-            let mut line =
-                scan_line(&self.engine, m, &m.fields, scan, class, &self.masked);
+            let mut line = scan_line(
+                &self.engine,
+                m,
+                &m.fields,
+                scan,
+                class,
+                &self.masked,
+            );
             line.push(0);
             line.into_boxed_slice()
         })
@@ -345,7 +375,7 @@ pub unsafe extern "C" fn mailshield_scan(
 }
 
 /// The cipher named by a `MAILSHIELD_CIPHER_` value.
-fn cipher(value: u32) -> Result<Cipher, Error> {
+pub(crate) fn cipher(value: u32) -> Result<Cipher, Error> {
     match value {
         MAILSHIELD_CIPHER_AES_256_GCM => Ok(Cipher::Aes256Gcm),
         MAILSHIELD_CIPHER_FERNET => Ok(Cipher::Fernet),
@@ -367,8 +397,8 @@ fn cipher(value: u32) -> Result<Cipher, Error> {
 ///
 /// # Errors
 ///
-/// `NULL_ARGUMENT`; `INVALID_ARGUMENT` for an unknown input kind or cipher
-/// or a message id that is not UTF-8; `KEY` when sealing needs a key and
+/// `NULL_ARGUMENT`; `INVALID_ARGUMENT` for an unknown input kind, cipher
+/// or level, or a message id that is not UTF-8; `KEY` when sealing needs a key and
 /// none was given or the key does not fit the cipher; `CRYPTO` when
 /// sealing fails.
 ///
@@ -411,11 +441,15 @@ pub unsafe extern "C" fn mailshield_protect(
             }
             _ => None,
         };
+        let forced = match options {
+            Some(o) if o.use_level => Some(level(o.level)?),
+            _ => None,
+        };
         let mut m = message(data, input_kind, 0)?;
         if let Some(id) = given {
             m.id = Some(id.to_string());
         }
-        let result = protect_message(&e.engine, keys, cipher, m)?;
+        let result = protect_message(&e.engine, keys, cipher, forced, m)?;
         // SAFETY: as above.
         unsafe { give(out, result) }
     })
@@ -426,11 +460,12 @@ fn protect_message(
     engine: &Arc<Engine>,
     keys: Option<&crate::crypto::KeySet>,
     cipher: Cipher,
+    level: Option<Level>,
     m: Message,
 ) -> Result<ResultHandle, Error> {
     let m = with_scanned_fields(engine, m);
     let id = message_id(&m).into_owned();
-    let opts = Options { cipher, keys, message_id: id.as_bytes() };
+    let opts = Options { cipher, keys, message_id: id.as_bytes(), level };
     let mut p = protect(engine, &m.fields, &opts).map_err(|e| {
         let status = if keys.is_none() { Status::Key } else { Status::Crypto };
         let status = match std::error::Error::source(&e) {

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use super::{
-    EngineHandle, Error, Measured, Offsets, ResultHandle, Status, call,
-    clear, count_units, give, handle, handle_mut, input, need_out,
+    EngineHandle, Error, Measured, Offsets, ResultHandle, Status, call, clear,
+    count_units, give, handle, handle_mut, input, need_out,
 };
 use crate::classify::classify;
 use crate::engine::Engine;
@@ -56,17 +56,24 @@ impl StreamHandle {
 
     /// The bytes of `span`, as far as the tail holds them.
     fn value(&self, span: Span) -> &[u8] {
-        let from = span.start.saturating_sub(self.tail_at).min(self.tail.len());
+        let from =
+            span.start.saturating_sub(self.tail_at).min(self.tail.len());
         let to = span.end.saturating_sub(self.tail_at).min(self.tail.len());
         &self.tail[from..to]
     }
 
     /// Measures the findings and keywords that became final, then forgets
     /// the bytes before the final point.
-    fn settle(&mut self, findings: &[crate::scan::Finding], words: &[crate::scan::KeywordHit], done: usize) {
+    fn settle(
+        &mut self,
+        findings: &[crate::scan::Finding],
+        words: &[crate::scan::KeywordHit],
+        done: usize,
+    ) {
         let pack = self.engine.pack();
         for f in &findings[self.findings.len()..] {
-            let masked = mask(pack.entities[f.entity].mask, self.value(f.span));
+            let masked =
+                mask(pack.entities[f.entity].mask, self.value(f.span));
             self.findings.push(self.offsets(f.span));
             self.masked.push(masked);
         }
@@ -154,7 +161,11 @@ pub unsafe extern "C" fn mailshield_stream_feed(
         };
         s.tail.extend_from_slice(piece);
         scanner.feed(piece);
-        s.settle(scanner.findings(), scanner.keywords(), scanner.final_offset());
+        s.settle(
+            scanner.findings(),
+            scanner.keywords(),
+            scanner.final_offset(),
+        );
         s.scanner = Some(scanner);
         Ok(())
     })

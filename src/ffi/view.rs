@@ -191,7 +191,10 @@ pub(crate) fn bytes(b: &[u8]) -> Bytes {
 
 /// Code points and UTF-16 units up to each byte position of `positions`
 /// (sorted, deduplicated, each at most `text.len()`), in one pass.
-pub(crate) fn units_at(text: &[u8], positions: &[usize]) -> Vec<(usize, usize)> {
+pub(crate) fn units_at(
+    text: &[u8],
+    positions: &[usize],
+) -> Vec<(usize, usize)> {
     let mut out = Vec::with_capacity(positions.len());
     let (mut at, mut chars, mut units) = (0, 0, 0);
     for &p in positions {
@@ -242,9 +245,7 @@ impl Converter {
     pub(crate) fn offsets(&self, span: Span) -> Offsets {
         let Span { start, end } = span;
         let at = |p: usize| {
-            self.positions
-                .binary_search(&p)
-                .map_or((0, 0), |i| self.units[i])
+            self.positions.binary_search(&p).map_or((0, 0), |i| self.units[i])
         };
         let (start_char, start_utf16) = at(start);
         let (end_char, end_utf16) = at(end);

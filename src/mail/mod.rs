@@ -292,10 +292,7 @@ impl Message {
             role: FieldRole::Body,
             text: text.to_vec().into(),
         };
-        Message {
-            fields: vec![body],
-            ..Message::empty(source, text.len())
-        }
+        Message { fields: vec![body], ..Message::empty(source, text.len()) }
     }
 
     /// A message with no fields, for a record or file that could not be

@@ -45,6 +45,12 @@ pub struct Options<'a> {
     pub keys: Option<&'a KeySet>,
     /// Bound to the envelope as associated data.
     pub message_id: &'a [u8],
+    /// Protect as at this level instead of the message's own: what is
+    /// redacted, where the body is cut and whether it is sealed follow
+    /// this level's policy (the guide's `sanitize_content(content,
+    /// classification)`). The classification reported is still the
+    /// message's own.
+    pub level: Option<Level>,
 }
 
 /// A protected message.
@@ -109,6 +115,7 @@ pub fn protect(
 ) -> Result<Protected, ProtectError> {
     let scan = engine.scan_fields(fields);
     let classification = classify(engine, fields, &scan);
+    let level = opts.level.unwrap_or(classification.level);
     let pack = engine.pack();
     // The pseudonym key only when some detector asks for tokens.
     let wants_token =
@@ -130,10 +137,8 @@ pub fn protect(
         let text: &[u8] = &field.text;
         match pack.redaction.mode {
             RedactionMode::Sequential => {
-                let sanitize = matches!(
-                    classification.level,
-                    Level::Confidential | Level::Restricted
-                );
+                let sanitize =
+                    matches!(level, Level::Confidential | Level::Restricted);
                 if sanitize {
                     let mut scratch = engine.scratch();
                     let out = sequential::rewrite(
@@ -157,11 +162,8 @@ pub fn protect(
         log.extend(single_pass_log(engine, &scan, fields));
     }
     if let Some(t) = &pack.redaction.truncate {
-        let limit = if classification.level == Level::Restricted {
-            t.restricted
-        } else {
-            t.other
-        };
+        let limit =
+            if level == Level::Restricted { t.restricted } else { t.other };
         if truncate(&mut body, limit, t.marker.as_bytes()) {
             log.push(format!("Content truncated to {limit} characters"));
         }
@@ -188,8 +190,8 @@ pub fn protect(
     }
 
     // Seal.
-    let needs_seal = pack.policy(classification.level).encryption_required
-        && opts.cipher != Cipher::None;
+    let needs_seal =
+        pack.policy(level).encryption_required && opts.cipher != Cipher::None;
     let sealed = if needs_seal {
         let keys = opts.keys.ok_or(ProtectError {
             kind: ErrorKind::NoKey("the level requires encryption"),
@@ -381,7 +383,12 @@ mod tests {
         keys: Option<&KeySet>,
     ) -> String {
         let fields = [Field::new("body", FieldRole::Body, text.as_bytes())];
-        let opts = Options { cipher: Cipher::None, keys, message_id: b"m1" };
+        let opts = Options {
+            cipher: Cipher::None,
+            keys,
+            message_id: b"m1",
+            level: None,
+        };
         String::from_utf8(protect(engine, &fields, &opts).unwrap().body)
             .unwrap()
     }
@@ -414,8 +421,12 @@ mod tests {
         // The token operator needs a key.
         let fields =
             [Field::new("body", FieldRole::Body, b"EMP-123456".as_slice())];
-        let opts =
-            Options { cipher: Cipher::None, keys: None, message_id: b"" };
+        let opts = Options {
+            cipher: Cipher::None,
+            keys: None,
+            message_id: b"",
+            level: None,
+        };
         let e = protect(&engine, &fields, &opts).unwrap_err();
         assert_eq!(
             e.to_string(),

@@ -21,7 +21,12 @@ struct Outcome {
 
 fn outcome(engine: &Engine, text: &[u8]) -> Outcome {
     let fields = [Field::new("body", FieldRole::Body, text)];
-    let opts = Options { cipher: Cipher::None, keys: None, message_id: b"" };
+    let opts = Options {
+        cipher: Cipher::None,
+        keys: None,
+        message_id: b"",
+        level: None,
+    };
     let p = protect(engine, &fields, &opts).unwrap();
     Outcome {
         counts: p

@@ -213,7 +213,8 @@ fn errors_name_the_call_and_the_cause() {
     let status = unsafe { mailshield_scan(e, b"x".as_ptr(), 1, 9, &mut r) };
     assert_eq!(status, Status::InvalidArgument);
     assert_eq!(last_error(), "mailshield_scan: unknown input kind 9");
-    let status = unsafe { mailshield_scan(ptr::null(), ptr::null(), 0, 0, &mut r) };
+    let status =
+        unsafe { mailshield_scan(ptr::null(), ptr::null(), 0, 0, &mut r) };
     assert_eq!(status, Status::NullArgument);
     assert_eq!(last_error(), "mailshield_scan: `engine` is null");
     // An empty buffer may have a null pointer.
@@ -249,17 +250,28 @@ fn protect_then_decrypt_round_trips_with_both_ciphers() {
         let opts = ProtectOptions {
             cipher,
             message_id: Bytes { ptr: b"m-1".as_ptr(), len: 3 },
+            use_level: false,
+            level: 0,
         };
         let mut r = ptr::null_mut();
         let status = unsafe {
-            mailshield_protect(e, keys, body.as_ptr(), body.len(), 0, &opts, &mut r)
+            mailshield_protect(
+                e,
+                keys,
+                body.as_ptr(),
+                body.len(),
+                0,
+                &opts,
+                &mut r,
+            )
         };
         assert_eq!(status, Status::Ok, "{}", last_error());
         let mut v = std::mem::MaybeUninit::<ProtectedView>::uninit();
         let status = unsafe { mailshield_result_protected(r, v.as_mut_ptr()) };
         assert_eq!(status, Status::Ok);
         let v = unsafe { v.assume_init() };
-        let clear = unsafe { std::slice::from_raw_parts(v.body.ptr, v.body.len) };
+        let clear =
+            unsafe { std::slice::from_raw_parts(v.body.ptr, v.body.len) };
         assert_eq!(
             clear,
             b"Card [CREDIT_CARD_REDACTED], mail [EMAIL_REDACTED]"
@@ -268,7 +280,14 @@ fn protect_then_decrypt_round_trips_with_both_ciphers() {
         assert_eq!(sealed.starts_with("ms1:"), cipher == 0, "{cipher}");
         let mut buf = ptr::null_mut();
         let status = unsafe {
-            mailshield_decrypt(keys, sealed.as_ptr(), sealed.len(), b"m-1".as_ptr(), 3, &mut buf)
+            mailshield_decrypt(
+                keys,
+                sealed.as_ptr(),
+                sealed.len(),
+                b"m-1".as_ptr(),
+                3,
+                &mut buf,
+            )
         };
         assert_eq!(status, Status::Ok, "{}", last_error());
         let mut b = Bytes { ptr: ptr::null(), len: 0 };
@@ -278,7 +297,14 @@ fn protect_then_decrypt_round_trips_with_both_ciphers() {
         if cipher == 0 {
             // Bound to its id: another id does not open it.
             let status = unsafe {
-                mailshield_decrypt(keys, sealed.as_ptr(), sealed.len(), b"m-2".as_ptr(), 3, &mut buf)
+                mailshield_decrypt(
+                    keys,
+                    sealed.as_ptr(),
+                    sealed.len(),
+                    b"m-2".as_ptr(),
+                    3,
+                    &mut buf,
+                )
             };
             assert_eq!(status, Status::Crypto);
             assert!(buf.is_null());
@@ -288,7 +314,15 @@ fn protect_then_decrypt_round_trips_with_both_ciphers() {
     // Sealing without keys is a key error.
     let mut r = ptr::null_mut();
     let status = unsafe {
-        mailshield_protect(e, ptr::null(), body.as_ptr(), body.len(), 0, ptr::null(), &mut r)
+        mailshield_protect(
+            e,
+            ptr::null(),
+            body.as_ptr(),
+            body.len(),
+            0,
+            ptr::null(),
+            &mut r,
+        )
     };
     assert_eq!(status, Status::Key);
     assert!(r.is_null());
@@ -320,13 +354,18 @@ fn batch_equals_one_call_per_buffer_in_order() {
         let mut r = ptr::null();
         assert_eq!(unsafe { mailshield_batch_get(b, i, &mut r) }, Status::Ok);
         let one = scan(e, t.as_bytes(), 0);
-        let spans = |r| findings(r).iter().map(|f| (f.span, f.entity)).collect::<Vec<_>>();
+        let spans = |r| {
+            findings(r).iter().map(|f| (f.span, f.entity)).collect::<Vec<_>>()
+        };
         assert_eq!(spans(r), spans(one));
         assert!(json(r).starts_with(&format!("{{\"id\":\"-#{i}\"")));
         unsafe { mailshield_result_free(one) };
     }
     let mut r = ptr::null();
-    assert_eq!(unsafe { mailshield_batch_get(b, 64, &mut r) }, Status::InvalidArgument);
+    assert_eq!(
+        unsafe { mailshield_batch_get(b, 64, &mut r) },
+        Status::InvalidArgument
+    );
     assert_eq!(
         last_error(),
         "mailshield_batch_get: index 64 is past the end of a batch of 64"
@@ -350,13 +389,17 @@ fn stream_in_pieces_equals_one_scan_with_unit_offsets() {
         let mut s = ptr::null_mut();
         assert_eq!(unsafe { mailshield_stream_new(e, &mut s) }, Status::Ok);
         for chunk in text_all.chunks(piece) {
-            let status = unsafe { mailshield_stream_feed(s, chunk.as_ptr(), chunk.len()) };
+            let status = unsafe {
+                mailshield_stream_feed(s, chunk.as_ptr(), chunk.len())
+            };
             assert_eq!(status, Status::Ok);
         }
         let mut r = ptr::null_mut();
         assert_eq!(unsafe { mailshield_stream_finish(s, &mut r) }, Status::Ok);
-        let got: Vec<_> = findings(r).iter().map(|f| (f.span, text(f.masked))).collect();
-        let want: Vec<_> = findings(whole).iter().map(|f| (f.span, text(f.masked))).collect();
+        let got: Vec<_> =
+            findings(r).iter().map(|f| (f.span, text(f.masked))).collect();
+        let want: Vec<_> =
+            findings(whole).iter().map(|f| (f.span, text(f.masked))).collect();
         assert_eq!(got.len(), 600);
         assert_eq!(got, want, "pieces of {piece}");
         assert_eq!(json(r), json(whole));

@@ -176,7 +176,12 @@ fn reference(
 /// What mailshield says of one text, in seed_ref's shape.
 fn ours(engine: &Engine, body: &str) -> Value {
     let fields = [Field::new("body", FieldRole::Body, body.as_bytes())];
-    let opts = Options { cipher: Cipher::None, keys: None, message_id: b"" };
+    let opts = Options {
+        cipher: Cipher::None,
+        keys: None,
+        message_id: b"",
+        level: None,
+    };
     let p = protect(engine, &fields, &opts).unwrap();
     let counts: Vec<Value> = p
         .scan
