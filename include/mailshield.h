@@ -201,8 +201,9 @@ typedef struct {
 typedef struct {
     // Its name: `body`, `body.1`, `subject`, `from`...
     mailshield_text name;
-    // Its decoded text, which the spans index. Empty for a stream's
-    // result, which does not keep the text.
+    // Its decoded text, which the spans index. Empty for plain text
+    // input (the caller's own buffer is the text) and for a stream's
+    // result, which does not keep it.
     mailshield_bytes text;
 } mailshield_field;
 

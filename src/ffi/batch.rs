@@ -6,7 +6,7 @@ use rayon::prelude::*;
 
 use super::{
     Bytes, EngineHandle, Error, ResultHandle, Status, call, check_kind, clear,
-    free, give, handle, input, message, need_out, put, scan_message,
+    free, give, handle, input, need_out, put, scan_buffer, scan_message,
 };
 use crate::mail::Message;
 
@@ -15,6 +15,14 @@ use crate::mail::Message;
 #[derive(Debug)]
 pub struct BatchHandle {
     results: Vec<ResultHandle>,
+}
+
+impl Drop for BatchHandle {
+    /// Frees the results on the pool too: a batch holds many small
+    /// allocations, and freeing them is a fair part of its cost.
+    fn drop(&mut self) {
+        std::mem::take(&mut self.results).into_par_iter().for_each(drop);
+    }
 }
 
 /// Scans `count` buffers on every core of the library's thread pool (the
@@ -61,8 +69,11 @@ pub unsafe extern "C" fn mailshield_scan_batch(
         let texts = buffers
             .iter()
             .enumerate()
-            .map(|(i, b)| unsafe {
-                input(b.ptr, b.len, &format!("inputs[{i}]"))
+            .map(|(i, b)| {
+                if b.ptr.is_null() && b.len != 0 {
+                    return Err(super::null(&format!("inputs[{i}].ptr")));
+                }
+                unsafe { input(b.ptr, b.len, "inputs") }
             })
             .collect::<Result<Vec<&[u8]>, Error>>()?;
         let results = texts
@@ -82,7 +93,7 @@ fn one(
     index: usize,
 ) -> ResultHandle {
     let attempt = catch_unwind(AssertUnwindSafe(|| {
-        message(data, kind, index).map(|m| scan_message(engine, m))
+        scan_buffer(engine, data, kind, index)
     }));
     match attempt {
         Ok(Ok(result)) => result,

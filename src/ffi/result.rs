@@ -9,6 +9,7 @@ use super::{
     ProtectedView, Status, Summary, Text, bytes, call, clear, free, give,
     handle, input, need_out, put,
 };
+use crate::batch::body_field;
 use crate::batch::record::{
     is_complete, masked_values, message_id, rounded, scan_line,
     with_scanned_fields,
@@ -164,7 +165,7 @@ impl ResultHandle {
         protected: Option<crate::protect::Protected>,
     ) -> ResultHandle {
         let pack = engine.pack();
-        let mut arena = Arena::default();
+        let mut arena = Arena::with_capacity(512);
 
         // Every string into the arena, remembering where.
         let level = arena.add(class.level.as_str());
@@ -336,6 +337,30 @@ pub(crate) fn scan_message(
     ResultHandle::build(engine, message, scan, class, measured, None)
 }
 
+/// Scans one buffer of `kind` as the `index`-th of its call.
+///
+/// Plain text is scanned where it lies, not copied: its result's field
+/// has no text (the caller holds it, and the spans index it).
+pub(crate) fn scan_buffer(
+    engine: &Arc<Engine>,
+    data: &[u8],
+    kind: u32,
+    index: usize,
+) -> Result<ResultHandle, Error> {
+    check_kind(kind)?;
+    if kind == MAILSHIELD_INPUT_MESSAGE {
+        return Ok(scan_message(engine, message(data, kind, index)?));
+    }
+    let fields = body_field(data);
+    let scan = engine.scan_fields(&fields);
+    let class = classify(engine, &fields, &scan);
+    let measured = measure(engine, &fields, &scan);
+    let source = Source { path: "-".into(), index };
+    let mut message = Message::from_text(&[], source);
+    message.raw_len = data.len();
+    Ok(ResultHandle::build(engine, message, scan, class, measured, None))
+}
+
 /// Scans one buffer: findings, keywords, level, the JSON line.
 ///
 /// `input` is `MAILSHIELD_INPUT_TEXT` or `MAILSHIELD_INPUT_MESSAGE`. On
@@ -367,8 +392,7 @@ pub unsafe extern "C" fn mailshield_scan(
         unsafe { clear(out) };
         let e = unsafe { handle(engine, "engine") }?;
         let data = unsafe { input(data, len, "data") }?;
-        let m = message(data, input_kind, 0)?;
-        let result = scan_message(&e.engine, m);
+        let result = scan_buffer(&e.engine, data, input_kind, 0)?;
         // SAFETY: as above.
         unsafe { give(out, result) }
     })

@@ -85,8 +85,9 @@ pub struct KeywordView {
 pub struct FieldView {
     /// Its name: `body`, `body.1`, `subject`, `from`...
     pub name: Text,
-    /// Its decoded text, which the spans index. Empty for a stream's
-    /// result, which does not keep the text.
+    /// Its decoded text, which the spans index. Empty for plain text
+    /// input (the caller's own buffer is the text) and for a stream's
+    /// result, which does not keep it.
     pub text: Bytes,
 }
 
@@ -153,6 +154,11 @@ pub(crate) struct Frozen {
 }
 
 impl Arena {
+    /// An arena with room for `bytes` before it grows.
+    pub(crate) fn with_capacity(bytes: usize) -> Arena {
+        Arena { bytes: Vec::with_capacity(bytes) }
+    }
+
     /// Stores `s`; its view is made after [`Arena::freeze`].
     pub(crate) fn add(&mut self, s: &str) -> Mark {
         let at = self.bytes.len();
@@ -211,12 +217,25 @@ pub(crate) fn units_at(
 /// continue a sequence starts one code point; a four-byte lead makes two
 /// UTF-16 units.
 pub(crate) fn count_units(bytes: &[u8]) -> (usize, usize) {
-    let mut chars = 0;
-    let mut wide = 0;
-    for &b in bytes {
-        chars += usize::from(b & 0xC0 != 0x80);
+    if bytes.is_ascii() {
+        return (bytes.len(), bytes.len());
+    }
+    // Eight bytes at a time: a continuation byte is `10xxxxxx`, a
+    // four-byte lead `11110xxx` (`>= 0xF0` also takes invalid 0xF8..).
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let (mut continuing, mut wide) = (0, 0);
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        let w = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
+        let top = w & HIGH;
+        continuing += (top & !(w << 1)).count_ones() as usize;
+        wide += (top & (w << 1) & (w << 2) & (w << 3)).count_ones() as usize;
+    }
+    for &b in words.remainder() {
+        continuing += usize::from(b & 0xC0 == 0x80);
         wide += usize::from(b >= 0xF0);
     }
+    let chars = bytes.len() - continuing;
     (chars, chars + wide)
 }
 
@@ -278,5 +297,22 @@ mod tests {
         );
         assert_eq!(c.offsets(span(10, 11)).start_utf16, 5);
         assert_eq!(c.offsets(span(10, 11)).end_char, 5);
+    }
+
+    #[test]
+    fn word_counts_equal_rust_string_counts() {
+        // Every alignment of ASCII, 2-, 3- and 4-byte sequences.
+        let s = "ab\u{e9}\u{20ac}\u{1f600}c\u{10ffff}\u{7f}\u{80}\u{ffff}";
+        for rep in 1..6 {
+            let text = s.repeat(rep);
+            for from in 0..text.len() {
+                if !text.is_char_boundary(from) {
+                    continue;
+                }
+                let t = &text[from..];
+                let want = (t.chars().count(), t.encode_utf16().count());
+                assert_eq!(count_units(t.as_bytes()), want, "{from}");
+            }
+        }
     }
 }
