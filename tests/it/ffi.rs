@@ -416,3 +416,73 @@ fn stream_in_pieces_equals_one_scan_with_unit_offsets() {
         mailshield_engine_free(e);
     }
 }
+
+#[test]
+fn protect_at_a_given_level_sanitizes_as_the_guide() {
+    // The guide's sanitize_content(content, classification): seed pack,
+    // placeholders only at confidential and restricted, cut at 5000
+    // characters when restricted.
+    let e = engine(c"seed");
+    let mut body = String::from("mail a@example.com now. ");
+    body.push_str(&"\u{e9}".repeat(6000));
+    let run = |level: i32| {
+        let opts = ProtectOptions {
+            cipher: MAILSHIELD_CIPHER_NONE,
+            message_id: Bytes { ptr: ptr::null(), len: 0 },
+            use_level: true,
+            level,
+        };
+        let mut r = ptr::null_mut();
+        let status = unsafe {
+            mailshield_protect(
+                e,
+                ptr::null(),
+                body.as_ptr(),
+                body.len(),
+                MAILSHIELD_INPUT_TEXT,
+                &opts,
+                &mut r,
+            )
+        };
+        assert_eq!(status, Status::Ok, "{}", last_error());
+        let mut v = std::mem::MaybeUninit::<ProtectedView>::uninit();
+        let status = unsafe { mailshield_result_protected(r, v.as_mut_ptr()) };
+        assert_eq!(status, Status::Ok);
+        let v = unsafe { v.assume_init() };
+        let out =
+            unsafe { std::slice::from_raw_parts(v.body.ptr, v.body.len) };
+        let log = unsafe { std::slice::from_raw_parts(v.log, v.log_len) };
+        let got = (
+            String::from_utf8(out.to_vec()).unwrap(),
+            log.iter().map(|t| text(*t)).collect::<Vec<_>>(),
+        );
+        unsafe { mailshield_result_free(r) };
+        got
+    };
+    let (public, log) = run(0);
+    assert_eq!(public, body);
+    assert!(log.is_empty());
+    let (restricted, log) = run(3);
+    let want = format!(
+        "mail [EMAIL_REDACTED] now. {}[TRUNCATED]",
+        "\u{e9}".repeat(5000 - 27)
+    );
+    assert_eq!(restricted, want);
+    assert_eq!(
+        log,
+        ["Replaced 1 EMAIL instances", "Content truncated to 5000 characters"]
+    );
+    let mut r = ptr::null_mut();
+    let opts = ProtectOptions {
+        cipher: MAILSHIELD_CIPHER_NONE,
+        message_id: Bytes { ptr: ptr::null(), len: 0 },
+        use_level: true,
+        level: 7,
+    };
+    let status = unsafe {
+        mailshield_protect(e, ptr::null(), b"x".as_ptr(), 1, 0, &opts, &mut r)
+    };
+    assert_eq!(status, Status::InvalidArgument);
+    assert_eq!(last_error(), "mailshield_protect: unknown level 7");
+    unsafe { mailshield_engine_free(e) };
+}
