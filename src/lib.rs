@@ -17,10 +17,13 @@
 //! | [`protect`] | redaction, truncation and sealing of one message |
 //! | [`mail`] | reading JSONL, .eml, mbox, maildir; MIME into fields |
 //! | [`batch`] | many messages on every core, in input order |
+//! | [`store`] | API keys and failed attempts, SQLite by default |
+//! | [`auth`] | API keys in the guide's `eb_` format, checked for real |
 //! | [`ffi`] | the C ABI of `include/mailshield.h` |
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod auth;
 pub mod batch;
 pub mod classify;
 pub mod crypto;
@@ -30,3 +33,4 @@ pub mod mail;
 pub mod protect;
 pub mod rules;
 pub mod scan;
+pub mod store;

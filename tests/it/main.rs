@@ -8,4 +8,5 @@ mod ffi;
 mod header;
 mod mail;
 mod seed_parity;
+mod store;
 mod support;

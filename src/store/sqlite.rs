@@ -1,0 +1,319 @@
+//! The default store: one SQLite file, through rusqlite's bundled SQLite.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use super::{Failure, KeyRecord, Lockout, Store, StoreError};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS api_keys (
+    id TEXT PRIMARY KEY,
+    secret_hash BLOB NOT NULL,
+    user_id TEXT NOT NULL,
+    permissions TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0,
+    last_used INTEGER,
+    usage_count INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS key_failures (
+    key_id TEXT NOT NULL,
+    source TEXT NOT NULL,
+    at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS key_failures_by_pair
+    ON key_failures (key_id, source, at);
+CREATE TABLE IF NOT EXISTS key_lockouts (
+    key_id TEXT NOT NULL,
+    source TEXT NOT NULL,
+    until INTEGER NOT NULL,
+    PRIMARY KEY (key_id, source)
+);
+";
+
+/// Keys and failures in one SQLite database file, shared by the threads
+/// of a process through one connection, and by processes through
+/// SQLite's own locking.
+#[derive(Debug)]
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`, in WAL mode
+    /// with full syncs.
+    ///
+    /// # Errors
+    ///
+    /// When the file cannot be opened or is not a mailshield store.
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open(path.as_ref())
+            .map_err(|e| StoreError::new("open the database", e))?;
+        SqliteStore::setup(conn)
+    }
+
+    /// A store in memory, for tests and one-shot runs.
+    ///
+    /// # Errors
+    ///
+    /// When SQLite cannot start.
+    pub fn in_memory() -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open_in_memory()
+            .map_err(|e| StoreError::new("open the database", e))?;
+        SqliteStore::setup(conn)
+    }
+
+    fn setup(conn: Connection) -> Result<SqliteStore, StoreError> {
+        let fail = |e| StoreError::new("set up the database", e);
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(fail)?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(fail)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(fail)?;
+        conn.execute_batch(SCHEMA).map_err(fail)?;
+        Ok(SqliteStore { conn: Mutex::new(conn) })
+    }
+
+    /// The connection; a thread that panicked while holding it left no
+    /// half transaction (SQLite rolls it back), so the lock is taken
+    /// back.
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn to_u64(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+impl Store for SqliteStore {
+    fn insert_key(&self, key: &KeyRecord) -> Result<(), StoreError> {
+        let permissions = serde_json::to_string(&key.permissions)
+            .map_err(|e| StoreError::new("insert a key", e))?;
+        self.conn()
+            .execute(
+                "INSERT INTO api_keys (id, secret_hash, user_id, permissions,
+                 created_at, expires_at, revoked, last_used, usage_count)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    key.id,
+                    key.secret_hash.as_slice(),
+                    key.user_id,
+                    permissions,
+                    to_i64(key.created_at),
+                    to_i64(key.expires_at),
+                    key.revoked,
+                    key.last_used.map(to_i64),
+                    to_i64(key.usage_count),
+                ],
+            )
+            .map_err(|e| StoreError::new("insert a key", e))?;
+        Ok(())
+    }
+
+    fn key(&self, id: &str) -> Result<Option<KeyRecord>, StoreError> {
+        let fail = |e| StoreError::new("read a key", e);
+        let row = self
+            .conn()
+            .query_row(
+                "SELECT secret_hash, user_id, permissions, created_at,
+                 expires_at, revoked, last_used, usage_count
+                 FROM api_keys WHERE id = ?1",
+                params![id],
+                |r| {
+                    Ok((
+                        r.get::<_, Vec<u8>>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, i64>(4)?,
+                        r.get::<_, bool>(5)?,
+                        r.get::<_, Option<i64>>(6)?,
+                        r.get::<_, i64>(7)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(fail)?;
+        let Some((hash, user, perms, created, expires, revoked, used, n)) =
+            row
+        else {
+            return Ok(None);
+        };
+        let secret_hash = <[u8; 32]>::try_from(hash.as_slice())
+            .map_err(|_| StoreError::new("read a key", "damaged key hash"))?;
+        let permissions = serde_json::from_str(&perms).map_err(|_| {
+            StoreError::new("read a key", "damaged permissions")
+        })?;
+        Ok(Some(KeyRecord {
+            id: id.to_string(),
+            secret_hash,
+            user_id: user,
+            permissions,
+            created_at: to_u64(created),
+            expires_at: to_u64(expires),
+            revoked,
+            last_used: used.map(to_u64),
+            usage_count: to_u64(n),
+        }))
+    }
+
+    fn revoke(&self, id: &str) -> Result<bool, StoreError> {
+        let n = self
+            .conn()
+            .execute(
+                "UPDATE api_keys SET revoked = 1 WHERE id = ?1",
+                params![id],
+            )
+            .map_err(|e| StoreError::new("revoke a key", e))?;
+        Ok(n > 0)
+    }
+
+    fn record_use(&self, id: &str, now: u64) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "UPDATE api_keys SET usage_count = usage_count + 1,
+                 last_used = ?2 WHERE id = ?1",
+                params![id, to_i64(now)],
+            )
+            .map_err(|e| StoreError::new("count a key's use", e))?;
+        Ok(())
+    }
+
+    fn record_failure(
+        &self,
+        id: &str,
+        source: &str,
+        now: u64,
+        policy: &Lockout,
+    ) -> Result<Failure, StoreError> {
+        let fail = |e| StoreError::new("record a failed attempt", e);
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(fail)?;
+        let since = to_i64(now) - to_i64(policy.window);
+
+        // The failure, then the count it makes, then the lock it sets.
+        tx.execute(
+            "INSERT INTO key_failures (key_id, source, at) VALUES (?1, ?2, ?3)",
+            params![id, source, to_i64(now)],
+        )
+        .map_err(fail)?;
+        tx.execute(
+            "DELETE FROM key_failures WHERE key_id = ?1 AND source = ?2
+             AND at <= ?3",
+            params![id, source, since],
+        )
+        .map_err(fail)?;
+        let count: i64 = tx
+            .query_row(
+                "SELECT COUNT(*) FROM key_failures WHERE key_id = ?1
+                 AND source = ?2 AND at > ?3",
+                params![id, source, since],
+                |r| r.get(0),
+            )
+            .map_err(fail)?;
+        let count = to_u64(count);
+        let locked_until =
+            (count >= policy.limit).then(|| now + policy.lock_for);
+        if let Some(until) = locked_until {
+            tx.execute(
+                "INSERT INTO key_lockouts (key_id, source, until)
+                 VALUES (?1, ?2, ?3) ON CONFLICT (key_id, source)
+                 DO UPDATE SET until = excluded.until",
+                params![id, source, to_i64(until)],
+            )
+            .map_err(fail)?;
+        }
+        tx.commit().map_err(fail)?;
+        Ok(Failure { count, locked_until })
+    }
+
+    fn locked_until(
+        &self,
+        id: &str,
+        source: &str,
+        now: u64,
+    ) -> Result<Option<u64>, StoreError> {
+        let until: Option<i64> = self
+            .conn()
+            .query_row(
+                "SELECT until FROM key_lockouts WHERE key_id = ?1
+                 AND source = ?2",
+                params![id, source],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| StoreError::new("read a lockout", e))?;
+        Ok(until.map(to_u64).filter(|&u| u > now))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str) -> KeyRecord {
+        KeyRecord {
+            id: id.into(),
+            secret_hash: [7; 32],
+            user_id: "u1".into(),
+            permissions: vec!["read".into(), "scan".into()],
+            created_at: 100,
+            expires_at: 200,
+            revoked: false,
+            last_used: None,
+            usage_count: 0,
+        }
+    }
+
+    #[test]
+    fn keys_round_trip_and_count_uses() {
+        let s = SqliteStore::in_memory().unwrap();
+        s.insert_key(&record("00112233aabbccdd")).unwrap();
+        assert!(s.insert_key(&record("00112233aabbccdd")).is_err());
+        s.record_use("00112233aabbccdd", 150).unwrap();
+        s.record_use("00112233aabbccdd", 160).unwrap();
+        let got = s.key("00112233aabbccdd").unwrap().unwrap();
+        assert_eq!(
+            got,
+            KeyRecord {
+                usage_count: 2,
+                last_used: Some(160),
+                ..record("00112233aabbccdd")
+            }
+        );
+        assert!(s.revoke("00112233aabbccdd").unwrap());
+        assert!(!s.revoke("ffffffffffffffff").unwrap());
+        assert!(s.key("00112233aabbccdd").unwrap().unwrap().revoked);
+        assert_eq!(s.key("ffffffffffffffff").unwrap(), None);
+    }
+
+    #[test]
+    fn failures_count_per_source_inside_the_window() {
+        let s = SqliteStore::in_memory().unwrap();
+        let p = Lockout::default();
+        for (i, t) in [0, 60, 120, 180].into_iter().enumerate() {
+            let f = s.record_failure("k", "a", t, &p).unwrap();
+            assert_eq!(f, Failure { count: i as u64 + 1, locked_until: None });
+        }
+        // Another source has its own count.
+        let f = s.record_failure("k", "b", 200, &p).unwrap();
+        assert_eq!(f.count, 1);
+        // The fifth from `a` locks `a` for 15 minutes, not `b`.
+        let f = s.record_failure("k", "a", 240, &p).unwrap();
+        assert_eq!(f, Failure { count: 5, locked_until: Some(240 + 900) });
+        assert_eq!(s.locked_until("k", "a", 241).unwrap(), Some(1140));
+        assert_eq!(s.locked_until("k", "a", 1140).unwrap(), None);
+        assert_eq!(s.locked_until("k", "b", 241).unwrap(), None);
+        // Failures older than the window no longer count.
+        let f = s.record_failure("k", "a", 960, &p).unwrap();
+        assert_eq!(f.count, 4);
+    }
+}

@@ -1,0 +1,98 @@
+//! The SQLite store under restarts, kills and concurrent writers.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use mailshield::auth::{ApiKeys, Reason};
+use mailshield::store::{Lockout, SqliteStore, Store};
+
+use crate::support::TempDir;
+
+const PEPPER: [u8; 32] = [3; 32];
+const T0: u64 = 1_780_000_000;
+
+#[test]
+fn keys_and_lockouts_survive_a_restart() {
+    let dir = TempDir::new("store");
+    let path = dir.join("restart.db");
+    let key = {
+        let keys = ApiKeys::new(SqliteStore::open(&path).unwrap(), &PEPPER);
+        let key = keys.create("u1", &["scan".into()], T0).unwrap();
+        let forged = format!("{}{}", &key[..20], "A".repeat(43));
+        for i in 0..5 {
+            keys.check(&forged, "x", T0 + i).unwrap();
+        }
+        key
+    };
+    let keys = ApiKeys::new(SqliteStore::open(&path).unwrap(), &PEPPER);
+    assert!(keys.check(&key, "y", T0 + 10).unwrap().valid);
+    let v = keys.check(&key, "x", T0 + 10).unwrap();
+    assert_eq!(v.reason, Some(Reason::Locked));
+}
+
+#[test]
+fn concurrent_failures_are_each_counted_once() {
+    let dir = TempDir::new("store");
+    let path = dir.join("concurrent.db");
+    let store = Arc::new(SqliteStore::open(&path).unwrap());
+    let policy = Lockout { limit: 1000, ..Lockout::default() };
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            std::thread::spawn(move || {
+                for _ in 0..25 {
+                    store.record_failure("k", "s", T0, &policy).unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let last = store.record_failure("k", "s", T0, &policy).unwrap();
+    assert_eq!(last.count, 101);
+}
+
+/// The child of the kill test: creates keys until killed, printing each
+/// id once the store has acknowledged it.
+#[test]
+fn child_writer() {
+    let Ok(path) = std::env::var("MAILSHIELD_STORE_CHILD") else { return };
+    let keys = ApiKeys::new(SqliteStore::open(&path).unwrap(), &PEPPER);
+    for i in 0.. {
+        let key = keys.create(&format!("u{i}"), &[], T0).unwrap();
+        println!("{key}");
+    }
+}
+
+#[test]
+fn a_process_killed_while_writing_loses_nothing_acknowledged() {
+    let dir = TempDir::new("store");
+    let path = dir.join("kill.db");
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "store::child_writer", "--nocapture", "-q"])
+        .env("MAILSHIELD_STORE_CHILD", &path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut acknowledged = Vec::new();
+    let out = BufReader::new(child.stdout.take().unwrap());
+    for line in out.lines() {
+        let line = line.unwrap();
+        if line.starts_with("eb_") {
+            acknowledged.push(line);
+        }
+        if acknowledged.len() == 40 {
+            // SIGKILL, in the middle of the next write.
+            child.kill().unwrap();
+            break;
+        }
+    }
+    child.wait().unwrap();
+    let keys = ApiKeys::new(SqliteStore::open(&path).unwrap(), &PEPPER);
+    for key in &acknowledged {
+        assert!(keys.check(key, "a", T0 + 1).unwrap().valid, "lost {key}");
+    }
+}
