@@ -4,9 +4,10 @@
  *
  * Conventions (src/ffi/mod.rs says more):
  * - Every call returns a mailshield_status, except the _free functions,
- *   mailshield_last_error and mailshield_version. On an error,
- *   mailshield_last_error() gives the message, per thread, until the next
- *   failing call on that thread. Messages never quote input or keys.
+ *   mailshield_last_error, mailshield_version and mailshield_abi_version.
+ *   On an error, mailshield_last_error() gives the message, per thread,
+ *   until the next failing call on that thread. Messages never quote
+ *   input or keys.
  * - Who frees what: each handle the caller receives through an out
  *   pointer (engine, keyset, result, batch, stream, buffer) is freed by
  *   its own _free function, which accepts NULL. Results obtained from
@@ -27,12 +28,29 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// The version of this ABI: it changes whenever a function, struct or
+// constant of the header changes incompatibly. A binding checks it
+// against the value it was written for.
+#define MAILSHIELD_ABI_VERSION 1
+
 // The buffer is plain text: one field, `body`.
 #define MAILSHIELD_INPUT_TEXT 0
 
 // The buffer is a raw RFC 5322 message, decoded into fields as the
 // command line decodes a message file.
 #define MAILSHIELD_INPUT_MESSAGE 1
+
+// Level 0: may be shared freely.
+#define MAILSHIELD_LEVEL_PUBLIC 0
+
+// Level 1: the default for business mail.
+#define MAILSHIELD_LEVEL_INTERNAL 1
+
+// Level 2: personal data.
+#define MAILSHIELD_LEVEL_CONFIDENTIAL 2
+
+// Level 3: high-sensitivity personal data, secrets.
+#define MAILSHIELD_LEVEL_RESTRICTED 3
 
 // Seal with AES-256-GCM (`ms1:` envelopes), the default.
 #define MAILSHIELD_CIPHER_AES_256_GCM 0
@@ -123,7 +141,8 @@ typedef struct {
     // One of the `MAILSHIELD_CIPHER_` values.
     uint32_t cipher;
     // The id the sealed body is bound to, UTF-8; when `ptr` is null, the
-    // message's own (the Message-ID, else `-#0`).
+    // message's own (the Message-ID, else `-#0`). An empty id needs a
+    // non-null `ptr` with `len` 0.
     mailshield_bytes message_id;
     // When true, protect as at `level` (0 public to 3 restricted)
     // instead of the message's own level: what is redacted, where the
@@ -136,7 +155,8 @@ typedef struct {
 
 // The level of a message and the scalars of its result.
 typedef struct {
-    // 0 public, 1 internal, 2 confidential, 3 restricted.
+    // 0 public, 1 internal, 2 confidential, 3 restricted (the
+    // `MAILSHIELD_LEVEL_` values).
     int32_t level;
     // The level's name: `public`, `internal`, `confidential`,
     // `restricted`.
@@ -236,6 +256,9 @@ extern "C" {
 // this thread until the next failing call here. Never null.
 const char *mailshield_last_error(void);
 
+// The ABI version of the loaded library ([`MAILSHIELD_ABI_VERSION`]).
+uint32_t mailshield_abi_version(void);
+
 // The library's version, as `major.minor.patch`. Static; never null.
 const char *mailshield_version(void);
 
@@ -326,7 +349,7 @@ mailshield_status mailshield_encrypt(const mailshield_keyset *keys,
 
 // Opens a sealed body: an `ms1:` AES-256-GCM envelope, bound to
 // `message_id` (the result's id when it was protected), or a Fernet
-// token, which binds no id (`message_id` is then not read).
+// token (`g...`), which binds no id (`message_id` is then not read).
 //
 // On success `*out` is a new buffer holding the clear body; on failure
 // it is null.

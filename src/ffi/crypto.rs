@@ -70,7 +70,7 @@ pub unsafe extern "C" fn mailshield_encrypt(
 
 /// Opens a sealed body: an `ms1:` AES-256-GCM envelope, bound to
 /// `message_id` (the result's id when it was protected), or a Fernet
-/// token, which binds no id (`message_id` is then not read).
+/// token (`g...`), which binds no id (`message_id` is then not read).
 ///
 /// On success `*out` is a new buffer holding the clear body; on failure
 /// it is null.
@@ -101,11 +101,17 @@ pub unsafe extern "C" fn mailshield_decrypt(
         unsafe { clear(out) };
         let keys = &unsafe { handle(keys, "keys") }?.keys;
         let sealed = unsafe { input(sealed, len, "sealed") }?;
-        let clear_body = if aead::is_envelope(sealed) {
+        // The prefix decides: a damaged envelope is still an envelope.
+        let clear_body = if sealed.starts_with(b"ms1:") {
             let id = unsafe { input(message_id, id_len, "message_id") }?;
             aead::open(keys, id, sealed)
-        } else {
+        } else if sealed.starts_with(b"g") {
             fernet::decrypt_with_keys(keys, sealed, None, unix_now())
+        } else {
+            return Err(Error::new(
+                Status::Crypto,
+                "`sealed` is neither an ms1 envelope nor a Fernet token",
+            ));
         }
         .map_err(|e| crypto_error(&e))?;
         let buffer = BufferHandle { data: clear_body.into() };

@@ -4,8 +4,8 @@
 //! # Conventions
 //!
 //! - Every function returns a [`Status`], except the `_free` functions
-//!   (which return nothing), [`mailshield_last_error`] and
-//!   [`mailshield_version`]. On an error the thread's last error holds the
+//!   (which return nothing), [`mailshield_last_error`],
+//!   [`mailshield_version`] and [`mailshield_abi_version`]. On an error the thread's last error holds the
 //!   detailed message, until the next failing call on the same thread;
 //!   [`mailshield_last_error`] reads it. Messages name the argument and
 //!   the cause, never a value from the input or a key.
@@ -136,6 +136,17 @@ fn set_last_error(message: &str) {
 #[unsafe(no_mangle)]
 pub extern "C" fn mailshield_last_error() -> *const c_char {
     LAST_ERROR.with(|last| last.borrow().as_ptr())
+}
+
+/// The version of this ABI: it changes whenever a function, struct or
+/// constant of the header changes incompatibly. A binding checks it
+/// against the value it was written for.
+pub const MAILSHIELD_ABI_VERSION: u32 = 1;
+
+/// The ABI version of the loaded library ([`MAILSHIELD_ABI_VERSION`]).
+#[unsafe(no_mangle)]
+pub extern "C" fn mailshield_abi_version() -> u32 {
+    MAILSHIELD_ABI_VERSION
 }
 
 /// The library's version, as `major.minor.patch`. Static; never null.

@@ -27,6 +27,15 @@ pub const MAILSHIELD_INPUT_TEXT: u32 = 0;
 /// command line decodes a message file.
 pub const MAILSHIELD_INPUT_MESSAGE: u32 = 1;
 
+/// Level 0: may be shared freely.
+pub const MAILSHIELD_LEVEL_PUBLIC: i32 = 0;
+/// Level 1: the default for business mail.
+pub const MAILSHIELD_LEVEL_INTERNAL: i32 = 1;
+/// Level 2: personal data.
+pub const MAILSHIELD_LEVEL_CONFIDENTIAL: i32 = 2;
+/// Level 3: high-sensitivity personal data, secrets.
+pub const MAILSHIELD_LEVEL_RESTRICTED: i32 = 3;
+
 /// Seal with AES-256-GCM (`ms1:` envelopes), the default.
 pub const MAILSHIELD_CIPHER_AES_256_GCM: u32 = 0;
 /// Seal with Fernet, readable by Python's `cryptography`; needs a Fernet
@@ -43,7 +52,8 @@ pub struct ProtectOptions {
     /// One of the `MAILSHIELD_CIPHER_` values.
     pub cipher: u32,
     /// The id the sealed body is bound to, UTF-8; when `ptr` is null, the
-    /// message's own (the Message-ID, else `-#0`).
+    /// message's own (the Message-ID, else `-#0`). An empty id needs a
+    /// non-null `ptr` with `len` 0.
     pub message_id: Bytes,
     /// When true, protect as at `level` (0 public to 3 restricted)
     /// instead of the message's own level: what is redacted, where the
@@ -57,10 +67,10 @@ pub struct ProtectOptions {
 /// The level of a number, 0 public to 3 restricted.
 pub(crate) fn level(value: i32) -> Result<Level, Error> {
     Ok(match value {
-        0 => Level::Public,
-        1 => Level::Internal,
-        2 => Level::Confidential,
-        3 => Level::Restricted,
+        MAILSHIELD_LEVEL_PUBLIC => Level::Public,
+        MAILSHIELD_LEVEL_INTERNAL => Level::Internal,
+        MAILSHIELD_LEVEL_CONFIDENTIAL => Level::Confidential,
+        MAILSHIELD_LEVEL_RESTRICTED => Level::Restricted,
         _ => {
             return Err(Error::new(
                 Status::InvalidArgument,

@@ -95,7 +95,8 @@ pub struct FieldView {
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct Summary {
-    /// 0 public, 1 internal, 2 confidential, 3 restricted.
+    /// 0 public, 1 internal, 2 confidential, 3 restricted (the
+    /// `MAILSHIELD_LEVEL_` values).
     pub level: i32,
     /// The level's name: `public`, `internal`, `confidential`,
     /// `restricted`.

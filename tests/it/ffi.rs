@@ -486,3 +486,35 @@ fn protect_at_a_given_level_sanitizes_as_the_guide() {
     assert_eq!(last_error(), "mailshield_protect: unknown level 7");
     unsafe { mailshield_engine_free(e) };
 }
+
+#[test]
+fn decrypt_tells_damaged_envelopes_from_missing_keys() {
+    let mut keys = ptr::null_mut();
+    assert_eq!(unsafe { mailshield_keyset_generate(&mut keys) }, Status::Ok);
+    let cases: [(&[u8], Status); 4] = [
+        // A damaged envelope is an envelope that does not open.
+        (b"ms1:zzz", Status::Crypto),
+        (b"ms1:", Status::Crypto),
+        // Neither kind.
+        (b"hello", Status::Crypto),
+        // A Fernet token with a key set that has no Fernet key.
+        (b"gAAAAABfakefakefake", Status::Key),
+    ];
+    for (sealed, want) in cases {
+        let mut buf = ptr::null_mut();
+        let status = unsafe {
+            mailshield_decrypt(
+                keys,
+                sealed.as_ptr(),
+                sealed.len(),
+                b"id".as_ptr(),
+                2,
+                &mut buf,
+            )
+        };
+        assert_eq!(status, want, "{:?}: {}", sealed, last_error());
+        assert!(buf.is_null());
+    }
+    assert_eq!(mailshield_abi_version(), MAILSHIELD_ABI_VERSION);
+    unsafe { mailshield_keyset_free(keys) };
+}
