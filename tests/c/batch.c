@@ -1,0 +1,186 @@
+/*
+ * batch.c: mailshield_scan_batch keeps input order, numbers its results
+ * `-#i`, scans each buffer as one call would, and checks its arguments.
+ */
+
+#include "check.h"
+
+#include <stdio.h>
+
+#define N 24
+
+static void test_order_and_ids(const mailshield_engine *engine) {
+    char texts[N][96];
+    mailshield_bytes inputs[N];
+    mailshield_batch *batch = NULL;
+    size_t count = 0;
+
+    for (int i = 0; i < N; i++) {
+        /* Texts of different lengths and findings, so order shows. */
+        int n = snprintf(texts[i], sizeof texts[i],
+                         "n%d: user%d@example.com or 415-555-%04d%s", i, i,
+                         i * 3, i % 3 == 0 ? ", SSN 536-90-1234" : "");
+        inputs[i].ptr = (const uint8_t *)texts[i];
+        inputs[i].len = (size_t)n;
+    }
+    if (!CHECK_OK(mailshield_scan_batch(engine, inputs, N,
+                                        MAILSHIELD_INPUT_TEXT, &batch)))
+        return;
+    CHECK_OK(mailshield_batch_len(batch, &count));
+    CHECK_SIZE(count, N);
+    for (size_t i = 0; i < count; i++) {
+        const mailshield_result *r = NULL;
+        mailshield_result *one;
+        char id[32], prefix[96];
+        mailshield_text json;
+
+        if (!CHECK_OK(mailshield_batch_get(batch, i, &r)) || r == NULL)
+            continue;
+        snprintf(id, sizeof id, "-#%zu", i);
+        CHECK_TEXT(check_summary(r).id, id);
+        snprintf(prefix, sizeof prefix,
+                 "{\"id\":\"-#%zu\",\"source\":{\"path\":\"-\","
+                 "\"index\":%zu},",
+                 i, i);
+        json = check_json(r);
+        CHECK(strncmp(json.ptr, prefix, strlen(prefix)) == 0);
+        /* The same findings as one call on the same buffer. */
+        one = check_scan(engine, inputs[i].ptr, inputs[i].len,
+                         MAILSHIELD_INPUT_TEXT);
+        CHECK_SAME_FINDINGS(r, one);
+        CHECK(check_summary(r).level == check_summary(one).level);
+        mailshield_result_free(one);
+    }
+    /* Past the end. */
+    {
+        const mailshield_result *r = NULL;
+
+        CHECK_STATUS(mailshield_batch_get(batch, N, &r),
+                     MAILSHIELD_STATUS_INVALID_ARGUMENT);
+        CHECK_ERROR("mailshield_batch_get",
+                    "index 24 is past the end of a batch of 24");
+        CHECK_STATUS(mailshield_batch_get(batch, (size_t)-1, &r),
+                     MAILSHIELD_STATUS_INVALID_ARGUMENT);
+    }
+    mailshield_batch_free(batch);
+}
+
+/* Raw messages: a Message-ID is the id; the others are `-#i`. */
+static void test_messages(const mailshield_engine *engine) {
+    static const char *const raw[] = {
+        "From: a@example.com\r\n\r\nhello\r\n",
+        "From: b@example.com\r\nMessage-ID: <x-1@example.com>\r\n\r\nhi\r\n",
+        "From: c@example.com\r\n\r\nSSN 536-90-1234\r\n",
+    };
+    static const char *const ids[] = {"-#0", "x-1@example.com", "-#2"};
+    mailshield_bytes inputs[3];
+    mailshield_batch *batch = NULL;
+
+    for (size_t i = 0; i < 3; i++) {
+        inputs[i].ptr = (const uint8_t *)raw[i];
+        inputs[i].len = strlen(raw[i]);
+    }
+    if (!CHECK_OK(mailshield_scan_batch(engine, inputs, 3,
+                                        MAILSHIELD_INPUT_MESSAGE, &batch)))
+        return;
+    for (size_t i = 0; i < 3; i++) {
+        const mailshield_result *r = NULL;
+        const mailshield_field *fields;
+        size_t n;
+
+        if (!CHECK_OK(mailshield_batch_get(batch, i, &r)))
+            continue;
+        CHECK_TEXT(check_summary(r).id, ids[i]);
+        fields = check_fields(r, &n);
+        if (CHECK(n >= 1))
+            CHECK_TEXT(fields[0].name, "from");
+    }
+    mailshield_batch_free(batch);
+}
+
+static void test_arguments(const mailshield_engine *engine) {
+    mailshield_bytes inputs[3] = {
+        {(const uint8_t *)"a@example.com", 13},
+        {NULL, 5},
+        {NULL, 0},
+    };
+    mailshield_batch *batch = POISON(mailshield_batch *);
+    const mailshield_result *r = NULL;
+    size_t count = 99;
+
+    /* A null buffer with a length, named by its index. */
+    CHECK_STATUS(mailshield_scan_batch(engine, inputs, 3,
+                                       MAILSHIELD_INPUT_TEXT, &batch),
+                 MAILSHIELD_STATUS_NULL_ARGUMENT);
+    CHECK(batch == NULL);
+    CHECK_ERROR("mailshield_scan_batch", "inputs[1]");
+
+    /* An empty buffer may be null. */
+    inputs[1].len = 0;
+    batch = NULL;
+    CHECK_OK(mailshield_scan_batch(engine, inputs, 3, MAILSHIELD_INPUT_TEXT,
+                                   &batch));
+    CHECK_OK(mailshield_batch_len(batch, &count));
+    CHECK_SIZE(count, 3);
+    if (CHECK_OK(mailshield_batch_get(batch, 2, &r)))
+        CHECK_NO_FINDINGS(r);
+    mailshield_batch_free(batch);
+
+    /* An empty batch: no inputs, even a null array. */
+    batch = NULL;
+    count = 99;
+    CHECK_OK(mailshield_scan_batch(engine, NULL, 0, MAILSHIELD_INPUT_TEXT,
+                                   &batch));
+    CHECK_OK(mailshield_batch_len(batch, &count));
+    CHECK_SIZE(count, 0);
+    CHECK_STATUS(mailshield_batch_get(batch, 0, &r),
+                 MAILSHIELD_STATUS_INVALID_ARGUMENT);
+    CHECK_ERROR("mailshield_batch_get", "index 0 is past the end");
+    mailshield_batch_free(batch);
+
+    /* A null array with a count. */
+    batch = POISON(mailshield_batch *);
+    CHECK_STATUS(mailshield_scan_batch(engine, NULL, 2, MAILSHIELD_INPUT_TEXT,
+                                       &batch),
+                 MAILSHIELD_STATUS_NULL_ARGUMENT);
+    CHECK(batch == NULL);
+    CHECK_ERROR("mailshield_scan_batch", "inputs");
+
+    batch = POISON(mailshield_batch *);
+    CHECK_STATUS(mailshield_scan_batch(engine, inputs, 1, 3, &batch),
+                 MAILSHIELD_STATUS_INVALID_ARGUMENT);
+    CHECK(batch == NULL);
+    CHECK_ERROR("mailshield_scan_batch", "unknown input kind 3");
+}
+
+/* A batch outlives its engine. */
+static void test_outlives_engine(void) {
+    mailshield_engine *engine = check_engine("default");
+    mailshield_bytes input = {(const uint8_t *)"mail a@example.com", 18};
+    mailshield_batch *batch = NULL;
+    const mailshield_result *r = NULL;
+    static const check_finding want[] = {
+        {"EMAIL", 0, 5, 18, 0, 0, 0, 0, 0.9, true, "***@example.com"},
+    };
+
+    CHECK_OK(mailshield_scan_batch(engine, &input, 1, MAILSHIELD_INPUT_TEXT,
+                                   &batch));
+    mailshield_engine_free(engine);
+    if (CHECK_OK(mailshield_batch_get(batch, 0, &r))) {
+        CHECK_FINDINGS(r, want);
+        CHECK(check_json(r).len > 0);
+    }
+    mailshield_batch_free(batch);
+}
+
+int main(void) {
+    mailshield_engine *engine = check_engine("default");
+
+    test_order_and_ids(engine);
+    test_messages(engine);
+    test_arguments(engine);
+    mailshield_engine_free(engine);
+    test_outlives_engine();
+    mailshield_batch_free(NULL);
+    return check_report("batch");
+}
