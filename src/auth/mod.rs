@@ -21,6 +21,8 @@
 //! store lookups it makes differ (an unknown id reads one row, a known one
 //! more), so its time is not fully independent of the reason.
 
+pub mod jwt;
+
 use std::fmt;
 
 use base64::Engine as _;

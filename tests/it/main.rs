@@ -6,6 +6,7 @@ mod crypto;
 mod default_pack;
 mod ffi;
 mod header;
+mod jwt;
 mod mail;
 mod seed_parity;
 mod store;
