@@ -84,8 +84,8 @@ typedef enum {
     // The handle is in the wrong state: a stream already finished, a
     // result without a protected copy, a pack that cannot stream.
     MAILSHIELD_STATUS_STATE = 6,
-    // A bug inside mailshield (a caught panic). The call had no effect
-    // the caller can see.
+    // A bug inside mailshield (a caught panic). A stream that hits one
+    // cannot go on; every other handle is as it was before the call.
     MAILSHIELD_STATUS_INTERNAL = 7,
 } mailshield_status;
 
@@ -221,9 +221,9 @@ typedef struct {
 typedef struct {
     // Its name: `body`, `body.1`, `subject`, `from`...
     mailshield_text name;
-    // Its decoded text, which the spans index. Empty for plain text
-    // input (the caller's own buffer is the text) and for a stream's
-    // result, which does not keep it.
+    // Its decoded text, which the spans index. Empty in the result of a
+    // scan of plain text (the caller's own buffer is the text) and of a
+    // stream, which does not keep it.
     mailshield_bytes text;
 } mailshield_field;
 
@@ -305,7 +305,8 @@ mailshield_status mailshield_batch_len(const mailshield_batch *batch,
 //
 // # Errors
 //
-// `NULL_ARGUMENT`, `INVALID_ARGUMENT` when `index` is past the end.
+// `NULL_ARGUMENT`, `INVALID_ARGUMENT` when `index` is past the end; then
+// `*out` is null.
 //
 // # Safety
 //
@@ -522,8 +523,10 @@ mailshield_status mailshield_scan(const mailshield_engine *engine,
 // Scans, classifies and protects one buffer in one pass: the redacted
 // body, sealed when the level's policy requires encryption.
 //
-// `keys` may be null when nothing needs sealing (`MAILSHIELD_CIPHER_NONE`
-// and no `token` operator); `options` may be null for the defaults. On
+// `keys` may be null when nothing needs them: the body is not sealed
+// (`MAILSHIELD_CIPHER_NONE`, or a level that needs no encryption) and no
+// finding of this message uses the `token` operator; else the call fails
+// with `KEY`. `options` may be null for the defaults. On
 // success `*out` is a new result, also holding the protected copy
 // ([`mailshield_result_protected`]); on failure it is null.
 //
@@ -708,7 +711,8 @@ mailshield_status mailshield_stream_new(const mailshield_engine *engine,
 //
 // # Errors
 //
-// `NULL_ARGUMENT`; `STATE` after [`mailshield_stream_finish`].
+// `NULL_ARGUMENT`; `STATE` after [`mailshield_stream_finish`], or after a
+// call on this stream failed with `INTERNAL`.
 //
 // # Safety
 //

@@ -6,7 +6,8 @@ use rayon::prelude::*;
 
 use super::{
     Bytes, EngineHandle, Error, ResultHandle, Status, call, check_kind, clear,
-    free, give, handle, input, need_out, put, scan_buffer, scan_message,
+    clear_const, free, give, handle, input, need_out, put, scan_buffer,
+    scan_message,
 };
 use crate::mail::Message;
 
@@ -70,8 +71,11 @@ pub unsafe extern "C" fn mailshield_scan_batch(
             .iter()
             .enumerate()
             .map(|(i, b)| {
-                if b.ptr.is_null() && b.len != 0 {
-                    return Err(super::null(&format!("inputs[{i}].ptr")));
+                if (b.ptr.is_null() && b.len != 0)
+                    || b.len > isize::MAX as usize
+                {
+                    let what = format!("inputs[{i}]");
+                    return unsafe { input(b.ptr, b.len, &what) };
                 }
                 unsafe { input(b.ptr, b.len, "inputs") }
             })
@@ -135,7 +139,8 @@ pub unsafe extern "C" fn mailshield_batch_len(
 ///
 /// # Errors
 ///
-/// `NULL_ARGUMENT`, `INVALID_ARGUMENT` when `index` is past the end.
+/// `NULL_ARGUMENT`, `INVALID_ARGUMENT` when `index` is past the end; then
+/// `*out` is null.
 ///
 /// # Safety
 ///
@@ -147,7 +152,9 @@ pub unsafe extern "C" fn mailshield_batch_get(
     out: *mut *const ResultHandle,
 ) -> Status {
     call("mailshield_batch_get", || {
+        need_out(out)?;
         // SAFETY: the caller promises a live batch and a writable out.
+        unsafe { clear_const(out) };
         let b = unsafe { handle(batch, "batch") }?;
         let r = b.results.get(index).ok_or_else(|| {
             Error::new(

@@ -152,6 +152,9 @@ pub unsafe extern "C" fn mailshield_engine_entities(
     call("mailshield_engine_entities", || {
         // SAFETY: the caller promises a live engine.
         let e = unsafe { handle(engine, "engine") }?;
+        if count.is_null() {
+            return Err(super::null("count"));
+        }
         // SAFETY: the caller promises writable out-pointers.
         unsafe {
             put(items, e.name_views.as_ptr(), "items")?;

@@ -31,8 +31,9 @@
 //! Offsets: every span is given three ways, in bytes of the field's UTF-8
 //! text, in Unicode code points and in UTF-16 code units, so that a binding
 //! hands its users the unit of its own string type. For text that is not
-//! valid UTF-8, code points and UTF-16 units count each byte that does not
-//! continue a sequence as one.
+//! valid UTF-8, each maximal invalid sequence counts as one code point and
+//! one UTF-16 unit (a U+FFFD), as Python's `errors="replace"` and .NET's
+//! decoder read it.
 #![allow(unsafe_code)]
 
 mod batch;
@@ -77,8 +78,8 @@ pub enum Status {
     /// The handle is in the wrong state: a stream already finished, a
     /// result without a protected copy, a pack that cannot stream.
     State = 6,
-    /// A bug inside mailshield (a caught panic). The call had no effect
-    /// the caller can see.
+    /// A bug inside mailshield (a caught panic). A stream that hits one
+    /// cannot go on; every other handle is as it was before the call.
     Internal = 7,
 }
 
@@ -245,6 +246,19 @@ pub(crate) unsafe fn put<T>(out: *mut T, value: T, what: &str) -> Outcome {
     // SAFETY: not null, and the caller promises it is writable.
     unsafe { out.write(value) };
     Ok(())
+}
+
+/// Clears an out-pointer for a borrowed handle, so that a failed call
+/// leaves null.
+///
+/// # Safety
+///
+/// As [`put`].
+pub(crate) unsafe fn clear_const<T>(out: *mut *const T) {
+    if !out.is_null() {
+        // SAFETY: the caller promises it is writable.
+        unsafe { out.write(std::ptr::null()) };
+    }
 }
 
 /// Clears an out-pointer for a handle, so that a failed call leaves null.

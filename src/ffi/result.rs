@@ -424,8 +424,10 @@ pub(crate) fn cipher(value: u32) -> Result<Cipher, Error> {
 /// Scans, classifies and protects one buffer in one pass: the redacted
 /// body, sealed when the level's policy requires encryption.
 ///
-/// `keys` may be null when nothing needs sealing (`MAILSHIELD_CIPHER_NONE`
-/// and no `token` operator); `options` may be null for the defaults. On
+/// `keys` may be null when nothing needs them: the body is not sealed
+/// (`MAILSHIELD_CIPHER_NONE`, or a level that needs no encryption) and no
+/// finding of this message uses the `token` operator; else the call fails
+/// with `KEY`. `options` may be null for the defaults. On
 /// success `*out` is a new result, also holding the protected copy
 /// ([`mailshield_result_protected`]); on failure it is null.
 ///

@@ -23,6 +23,9 @@ use crate::scan::{Span, StreamScanner};
 pub struct StreamHandle {
     engine: Arc<Engine>,
     scanner: Option<StreamScanner<Arc<Engine>>>,
+    /// Set while a call works on the stream: still set afterwards means
+    /// that call panicked and the stream cannot go on.
+    busy: bool,
     /// Bytes fed from global offset `tail_at` on.
     tail: Vec<u8>,
     tail_at: usize,
@@ -122,6 +125,7 @@ pub unsafe extern "C" fn mailshield_stream_new(
         let stream = StreamHandle {
             engine,
             scanner: Some(scanner),
+            busy: false,
             tail: Vec::new(),
             tail_at: 0,
             units_before: (0, 0),
@@ -139,7 +143,8 @@ pub unsafe extern "C" fn mailshield_stream_new(
 ///
 /// # Errors
 ///
-/// `NULL_ARGUMENT`; `STATE` after [`mailshield_stream_finish`].
+/// `NULL_ARGUMENT`; `STATE` after [`mailshield_stream_finish`], or after a
+/// call on this stream failed with `INTERNAL`.
 ///
 /// # Safety
 ///
@@ -175,6 +180,21 @@ fn finished() -> Error {
     Error::new(Status::State, "the stream is already finished")
 }
 
+impl StreamHandle {
+    /// Marks the stream busy, refusing one that an earlier call left
+    /// broken by an internal error.
+    fn start(&mut self) -> Result<(), Error> {
+        if self.busy {
+            return Err(Error::new(
+                Status::State,
+                "the stream stopped at an internal error and cannot go on",
+            ));
+        }
+        self.busy = true;
+        Ok(())
+    }
+}
+
 /// Ends the stream: scans what is left and gives the whole result, as
 /// [`mailshield_scan`](super::mailshield_scan) would for the whole text.
 /// The result's field `body` has no text (the stream does not keep it).
@@ -201,7 +221,11 @@ pub unsafe extern "C" fn mailshield_stream_finish(
         // used by this thread only.
         unsafe { clear(out) };
         let s = unsafe { handle_mut(stream, "stream") }?;
-        let scanner = s.scanner.take().ok_or_else(finished)?;
+        s.start()?;
+        let Some(scanner) = s.scanner.take() else {
+            s.busy = false;
+            return Err(finished());
+        };
         let scan = scanner.finish();
         s.settle(&scan.findings, &scan.keywords, usize::MAX);
         let measured = Measured {
@@ -216,6 +240,7 @@ pub unsafe extern "C" fn mailshield_stream_finish(
         let result = ResultHandle::build(
             &s.engine, message, scan, class, measured, None,
         );
+        s.busy = false;
         unsafe { give(out, result) }
     })
 }

@@ -85,9 +85,9 @@ pub struct KeywordView {
 pub struct FieldView {
     /// Its name: `body`, `body.1`, `subject`, `from`...
     pub name: Text,
-    /// Its decoded text, which the spans index. Empty for plain text
-    /// input (the caller's own buffer is the text) and for a stream's
-    /// result, which does not keep it.
+    /// Its decoded text, which the spans index. Empty in the result of a
+    /// scan of plain text (the caller's own buffer is the text) and of a
+    /// stream, which does not keep it.
     pub text: Bytes,
 }
 
@@ -214,15 +214,27 @@ pub(crate) fn units_at(
     out
 }
 
-/// Code points and UTF-16 units in `bytes`: each byte that does not
-/// continue a sequence starts one code point; a four-byte lead makes two
-/// UTF-16 units.
+/// Code points and UTF-16 units in `bytes`, read as a replacing decoder
+/// reads them: each maximal invalid sequence is one U+FFFD (one code
+/// point, one unit), as in Python's `errors="replace"` and .NET's
+/// `Encoding.UTF8`.
 pub(crate) fn count_units(bytes: &[u8]) -> (usize, usize) {
     if bytes.is_ascii() {
         return (bytes.len(), bytes.len());
     }
-    // Eight bytes at a time: a continuation byte is `10xxxxxx`, a
-    // four-byte lead `11110xxx` (`>= 0xF0` also takes invalid 0xF8..).
+    let (mut chars, mut units) = (0, 0);
+    for chunk in bytes.utf8_chunks() {
+        let (c, u) = count_valid(chunk.valid().as_bytes());
+        let bad = usize::from(!chunk.invalid().is_empty());
+        chars += c + bad;
+        units += u + bad;
+    }
+    (chars, units)
+}
+
+/// [`count_units`] of valid UTF-8, eight bytes at a time: a continuation
+/// byte is `10xxxxxx`, a four-byte lead `11110xxx`.
+fn count_valid(bytes: &[u8]) -> (usize, usize) {
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let (mut continuing, mut wide) = (0, 0);
     let mut words = bytes.chunks_exact(8);
@@ -298,6 +310,24 @@ mod tests {
         );
         assert_eq!(c.offsets(span(10, 11)).start_utf16, 5);
         assert_eq!(c.offsets(span(10, 11)).end_char, 5);
+    }
+
+    #[test]
+    fn invalid_sequences_count_as_one_replacement_each() {
+        // As String::from_utf8_lossy reads them: one U+FFFD per maximal
+        // invalid sequence.
+        let cases: [&[u8]; 5] = [
+            b"\xff\x80 mail a@example.com \xc3",
+            b"\xf0\x9f\x98",
+            b"a\x80\x80b",
+            b"\xf8\x88\x80\x80\x80",
+            b"\xed\xa0\x80x",
+        ];
+        for bytes in cases {
+            let lossy = String::from_utf8_lossy(bytes);
+            let want = (lossy.chars().count(), lossy.encode_utf16().count());
+            assert_eq!(count_units(bytes), want, "{bytes:?}");
+        }
     }
 
     #[test]

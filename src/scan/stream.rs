@@ -231,8 +231,13 @@ impl<E: Deref<Target = Engine>> StreamScanner<E> {
             .done
             .saturating_sub(self.longest() + LOOK_BACK)
             .max(self.base);
+        // The byte before `base` is forgotten: `base` itself qualifies only
+        // as the message's start.
         let region = match (want..=self.done).rev().find(|&p| {
-            p == 0 || self.separators[usize::from(self.buf[p - 1 - self.base])]
+            p == 0
+                || (p > self.base
+                    && self.separators
+                        [usize::from(self.buf[p - 1 - self.base])])
         }) {
             Some(p) => p,
             None => {
@@ -298,6 +303,28 @@ impl<E: Deref<Target = Engine>> StreamScanner<E> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_stretch_without_separators_is_incomplete_not_a_panic() {
+        // 40 KB of one letter: the window moves past its own start with
+        // no separator to begin a region at.
+        let engine = Engine::builtin("default").unwrap();
+        for piece in [1, 1000] {
+            let mut s = StreamScanner::new(&engine, FieldRole::Body).unwrap();
+            for chunk in vec![b'x'; 40_000].chunks(piece) {
+                s.feed(chunk);
+            }
+            let scan = s.finish();
+            assert!(!scan.complete, "pieces of {piece}");
+            assert!(
+                scan.errors[0].ends_with(
+                    "bytes without a separator exceed the streaming window"
+                ),
+                "{:?}",
+                scan.errors
+            );
+        }
+    }
 
     fn message() -> Vec<u8> {
         let mut m = Vec::new();

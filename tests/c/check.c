@@ -39,18 +39,6 @@ int check_report(const char *name) {
     return 1;
 }
 
-bool check_bug(const char *file, int line, bool holds, const char *cond,
-               const char *bug) {
-    if (holds) {
-        check_fail(file, line, "known bug \"%s\" is fixed (%s holds): "
-                   "make this CHECK_BUG a CHECK", bug, cond);
-        return true;
-    }
-    fprintf(stderr, "%s:%d: known bug: %s (%s does not hold)\n", file, line,
-            bug, cond);
-    return false;
-}
-
 const char *check_status_name(mailshield_status status) {
     switch (status) {
     case MAILSHIELD_STATUS_OK:

@@ -82,18 +82,6 @@ bool check_error_is(const char *file, int line, const char *call,
     check_error_is(__FILE__, __LINE__, (call), (part))
 
 /*
- * A known bug of the ABI: `cond` is what the header promises and does
- * not hold yet. The run reports it without failing; once `cond` holds,
- * the check fails, so that the marker is replaced by a CHECK. `bug`
- * names the bug as the test's report describes it.
- */
-#define CHECK_BUG(cond, bug)                                              \
-    check_bug(__FILE__, __LINE__, (cond), #cond, (bug))
-
-bool check_bug(const char *file, int line, bool holds, const char *cond,
-               const char *bug);
-
-/*
  * Test inputs.
  */
 

@@ -59,8 +59,7 @@ static void test_engines(void) {
     CHECK(count == 7);
     CHECK_NULL(mailshield_engine_entities(engine, &items, NULL),
                "mailshield_engine_entities", "count");
-    CHECK_BUG(items == POISON(const mailshield_text *),
-              "engine_entities writes *items when count is null");
+    CHECK(items == POISON(const mailshield_text *));
     mailshield_engine_free(engine);
 }
 
@@ -304,9 +303,7 @@ static void test_batches(void) {
     CHECK(count == 7);
     CHECK_NULL(mailshield_batch_get(NULL, 0, &r), "mailshield_batch_get",
                "batch");
-    CHECK_BUG(r == NULL,
-              "batch_get leaves *out as it was on failure (the calls that "
-              "make a handle set it to null)");
+    CHECK(r == NULL);
     CHECK_NULL(mailshield_batch_get(batch, 0, NULL), "mailshield_batch_get",
                "out");
     mailshield_batch_free(batch);
