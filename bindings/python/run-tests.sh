@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The Python binding's tests, from any directory: builds the release
+# library (cargo does nothing when it is up to date), installs the package
+# into the repository's .venv (made when absent, with the pinned packages
+# of .ci/requirements.txt), and runs pytest against
+# target/release/libmailshield.so. Exits non-zero on any failure.
+#
+# Usage: bindings/python/run-tests.sh [PYTEST ARGS...]
+# Under MAILSHIELD_CI=1 a test that needs ../shared fails instead of
+# skipping when it is absent.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+say() { printf '== %s\n' "$*" >&2; }
+
+say "python: cargo build --release --lib"
+(cd "$repo" && cargo build --release --lib --locked --quiet)
+lib="$repo/target/release/libmailshield.so"
+if [ ! -f "$lib" ]; then
+    echo "run-tests.sh: $lib was not built" >&2
+    exit 1
+fi
+
+venv="$repo/.venv"
+if [ ! -x "$venv/bin/python3" ]; then
+    say "creating .venv"
+    python3 -m venv "$venv"
+fi
+if ! cmp -s "$repo/.ci/requirements.txt" "$venv/.installed" 2>/dev/null; then
+    say "installing Python packages"
+    "$venv/bin/python3" -m pip install -q --disable-pip-version-check \
+        -r "$repo/.ci/requirements.txt"
+    cp "$repo/.ci/requirements.txt" "$venv/.installed"
+fi
+
+# A fresh build each time, so that a module removed from src/ does not
+# linger in build/lib and get installed again.
+say "python: installing bindings/python into .venv"
+rm -rf "$here/build"
+"$venv/bin/python3" -m pip install -q --disable-pip-version-check \
+    --no-deps --no-build-isolation --force-reinstall "$here"
+
+say "python: pytest"
+cd "$here"
+MAILSHIELD_LIBRARY="$lib" "$venv/bin/python3" -m pytest \
+    -p no:cacheprovider -q "$@"

@@ -1,0 +1,469 @@
+"""The C ABI as ctypes sees it: the loader, the structs, the functions.
+
+Nothing here is public. The rest of the package calls the library only
+through the ``Library`` object that ``library()`` returns, whose functions
+all have declared argument and return types.
+
+Finding the library, in this order (the first that exists is used):
+
+1. the path in the environment variable ``MAILSHIELD_LIBRARY``; when it is
+   set, it is the only place tried, so that a wrong path is an error
+   instead of a silent fallback to some other copy;
+2. a copy inside the package directory (``libmailshield.so``, or the
+   ``.dylib`` / ``.dll`` names on other systems), as a wheel that bundles
+   the library has it;
+3. the system's search path: ``ctypes.util.find_library("mailshield")``,
+   then the plain name ``libmailshield.so`` for the dynamic loader.
+
+When none loads, ``LibraryError`` lists every place tried and why each
+failed. The library's ``mailshield_abi_version()`` must then be the
+``MAILSHIELD_ABI_VERSION`` this binding was written for.
+
+Two ctypes views of the one library are kept. Calls that scan, seal or
+compile go through ``ctypes.CDLL``, which releases the GIL for the
+length of the call, so that other Python threads run while the library
+works. Accessors that only read a few words out of a result go through
+``ctypes.PyDLL``, which keeps the GIL: they take nanoseconds, and
+releasing and taking back the GIL would cost more than the call itself.
+
+PERF: the hot path of a batch reads finding and text arrays as raw bytes
+with ``struct`` instead of ctypes field access, which is several times
+faster (``bench/bench_batch.py``). The formats are checked against the
+ctypes structures below when this module is imported.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import struct
+import threading
+from ctypes import (
+    POINTER,
+    Structure,
+    c_bool,
+    c_char_p,
+    c_double,
+    c_int,
+    c_int32,
+    c_size_t,
+    c_uint8,
+    c_uint32,
+    c_void_p,
+)
+from pathlib import Path
+
+from .errors import LibraryError, error_for
+
+ENV_VAR = "MAILSHIELD_LIBRARY"
+
+# The MAILSHIELD_ABI_VERSION of the header this binding follows.
+ABI_VERSION = 1
+
+# The names of a copy bundled inside the package, per system.
+PACKAGED_NAMES = ("libmailshield.so", "libmailshield.dylib", "mailshield.dll")
+
+INPUT_TEXT = 0
+INPUT_MESSAGE = 1
+
+LEVEL_PUBLIC = 0
+LEVEL_INTERNAL = 1
+LEVEL_CONFIDENTIAL = 2
+LEVEL_RESTRICTED = 3
+
+CIPHER_AES_256_GCM = 0
+CIPHER_FERNET = 1
+CIPHER_NONE = 2
+
+
+# The structs of mailshield.h, field for field.
+
+
+class Bytes(Structure):
+    """``mailshield_bytes``."""
+
+    _fields_ = [("ptr", POINTER(c_uint8)), ("len", c_size_t)]
+
+
+class Text(Structure):
+    """``mailshield_text``."""
+
+    _fields_ = [("ptr", c_char_p), ("len", c_size_t)]
+
+
+class ProtectOptions(Structure):
+    """``mailshield_protect_options``."""
+
+    _fields_ = [
+        ("cipher", c_uint32),
+        ("message_id", Bytes),
+        ("use_level", c_bool),
+        ("level", c_int32),
+    ]
+
+
+class Summary(Structure):
+    """``mailshield_summary``."""
+
+    _fields_ = [
+        ("level", c_int32),
+        ("classification", Text),
+        ("confidence", c_double),
+        ("complete", c_bool),
+        ("id", Text),
+    ]
+
+
+class Offsets(Structure):
+    """``mailshield_offsets``."""
+
+    _fields_ = [
+        ("start", c_size_t),
+        ("end", c_size_t),
+        ("start_char", c_size_t),
+        ("end_char", c_size_t),
+        ("start_utf16", c_size_t),
+        ("end_utf16", c_size_t),
+    ]
+
+
+class FindingView(Structure):
+    """``mailshield_finding``."""
+
+    _fields_ = [
+        ("entity_type", Text),
+        ("entity", c_uint32),
+        ("field", c_uint32),
+        ("span", Offsets),
+        ("score", c_double),
+        ("validated", c_bool),
+        ("masked", Text),
+    ]
+
+
+class KeywordView(Structure):
+    """``mailshield_keyword``."""
+
+    _fields_ = [
+        ("keyword", Text),
+        ("field", c_uint32),
+        ("span", Offsets),
+        ("in_footer", c_bool),
+    ]
+
+
+class FieldView(Structure):
+    """``mailshield_field``."""
+
+    _fields_ = [("name", Text), ("text", Bytes)]
+
+
+class ProtectedView(Structure):
+    """``mailshield_protected``."""
+
+    _fields_ = [
+        ("body", Bytes),
+        ("sealed", Text),
+        ("subject", Bytes),
+        ("log", POINTER(Text)),
+        ("log_len", c_size_t),
+    ]
+
+
+# The same layouts as struct formats, for reading whole arrays at once.
+# A finding: type (ptr, len), entity, field, six offsets, score,
+# validated, masked (ptr, len).
+FINDING = struct.Struct("@PNIINNNNNNd?PN")
+# A keyword: keyword (ptr, len), field, six offsets, in_footer; the
+# trailing "0N" pads the size to the struct's alignment.
+KEYWORD = struct.Struct("@PNINNNNNN?0N")
+# A text, and a field: name (ptr, len), text (ptr, len).
+TEXT = struct.Struct("@PN")
+FIELD = struct.Struct("@PNPN")
+# A summary: level, classification (ptr, len), confidence, complete,
+# id (ptr, len).
+SUMMARY = struct.Struct("@iPNd?PN")
+# A protected copy: body, sealed, subject (each ptr, len), log, log_len.
+PROTECTED = struct.Struct("@PNPNPNPN")
+
+
+def _check_layouts() -> None:
+    """Fails loudly if a struct format drifted from its ctypes struct."""
+    pairs = [
+        (FINDING, FindingView),
+        (KEYWORD, KeywordView),
+        (TEXT, Text),
+        (FIELD, FieldView),
+        (SUMMARY, Summary),
+        (PROTECTED, ProtectedView),
+        (TEXT, Bytes),
+    ]
+    for fmt, cls in pairs:
+        if fmt.size != ctypes.sizeof(cls):
+            raise AssertionError(f"{cls.__name__}: struct format size")
+    # N.B. offsets of the fields read from the formats, by position.
+    assert FindingView.masked.offset == 88 == FINDING.size - 16
+    assert FindingView.validated.offset == 80
+    assert KeywordView.in_footer.offset == 72
+    assert Summary.id.offset == 40 and Summary.complete.offset == 32
+
+
+_check_layouts()
+
+
+def candidates(
+    environ: dict[str, str] | os._Environ[str],
+    package_dir: Path,
+) -> list[tuple[str, str]]:
+    """The places to try, in order: ``(where, path or name)`` pairs."""
+    given = environ.get(ENV_VAR)
+    if given:
+        return [(f"${ENV_VAR}", given)]
+    places = []
+    for name in PACKAGED_NAMES:
+        path = package_dir / name
+        if path.exists():
+            places.append(("the package directory", str(path)))
+    if not places:
+        places.append(
+            ("the package directory", str(package_dir / PACKAGED_NAMES[0]))
+        )
+    found = ctypes.util.find_library("mailshield")
+    if found:
+        places.append(("ctypes.util.find_library('mailshield')", found))
+    else:
+        places.append(("ctypes.util.find_library('mailshield')", ""))
+    places.append(("the system's library path", "libmailshield.so"))
+    return places
+
+
+def open_library(places: list[tuple[str, str]]) -> tuple[str, ctypes.CDLL]:
+    """Loads the first place that loads, or raises ``LibraryError``.
+
+    The error names every place with the reason it failed.
+    """
+    failures = []
+    for where, path in places:
+        if not path:
+            failures.append(f"  {where}: nothing found")
+            continue
+        # A path that is not there gives a clearer reason than dlopen's.
+        is_path = os.sep in path or path.startswith(".")
+        if is_path and not os.path.exists(path):
+            failures.append(f"  {where}: {path}: no such file")
+            continue
+        try:
+            return path, ctypes.CDLL(path)
+        except OSError as e:
+            failures.append(f"  {where}: {path}: {e}")
+    tried = "\n".join(failures)
+    hint = (
+        f"set {ENV_VAR} to the path of libmailshield.so (built by "
+        "`cargo build --release --lib`)"
+    )
+    raise LibraryError(
+        None,
+        f"cannot load the mailshield library; tried:\n{tried}\n{hint}",
+    )
+
+
+def _declare(fn, restype, *argtypes):
+    fn.restype = restype
+    fn.argtypes = list(argtypes)
+    return fn
+
+
+P = POINTER
+VOIDP = c_void_p
+STATUS = c_int
+
+
+class Library:
+    """The loaded library: its path, version and declared functions.
+
+    Names drop the ``mailshield_`` prefix: ``lib.scan`` is
+    ``mailshield_scan``.
+    """
+
+    def __init__(self, path: str, cdll: ctypes.CDLL) -> None:
+        self.path = path
+        _accept_abi(path, cdll)
+        # Calls that work release the GIL; accessors keep it (see above).
+        slow = cdll
+        fast = ctypes.PyDLL(path)
+
+        def d(dll, name, restype, *argtypes):
+            fn = getattr(dll, "mailshield_" + name)
+            setattr(self, name, _declare(fn, restype, *argtypes))
+
+        d(fast, "last_error", c_char_p)
+        d(fast, "version", c_char_p)
+
+        # Engines and key sets.
+        d(slow, "engine_new", STATUS, c_char_p, P(VOIDP))
+        d(slow, "engine_from_toml", STATUS, c_char_p, c_size_t, P(VOIDP))
+        d(fast, "engine_entities", STATUS, VOIDP, P(VOIDP), P(c_size_t))
+        d(slow, "engine_free", None, VOIDP)
+        d(slow, "keyset_generate", STATUS, P(VOIDP))
+        d(
+            slow,
+            "keyset_from_fernet_key",
+            STATUS,
+            c_char_p,
+            c_size_t,
+            P(VOIDP),
+        )
+        d(slow, "keyset_load", STATUS, c_char_p, P(VOIDP))
+        d(slow, "keyset_free", None, VOIDP)
+
+        # Scanning and protecting.
+        d(slow, "scan", STATUS, VOIDP, c_char_p, c_size_t, c_uint32, P(VOIDP))
+        d(
+            slow,
+            "protect",
+            STATUS,
+            VOIDP,
+            VOIDP,
+            c_char_p,
+            c_size_t,
+            c_uint32,
+            P(ProtectOptions),
+            P(VOIDP),
+        )
+        d(
+            slow,
+            "scan_batch",
+            STATUS,
+            VOIDP,
+            P(Bytes),
+            c_size_t,
+            c_uint32,
+            P(VOIDP),
+        )
+        d(fast, "batch_len", STATUS, VOIDP, P(c_size_t))
+        d(fast, "batch_get", STATUS, VOIDP, c_size_t, VOIDP)
+        d(slow, "batch_free", None, VOIDP)
+
+        # Reading a result.
+        # N.B. the out-pointers of the accessors are declared `void *`
+        # and given as plain addresses (`ctypes.addressof` of an object
+        # the reader keeps): converting a `byref` through a `POINTER`
+        # argtype costs more than the call itself. The arrays they give
+        # are read as bytes with the struct formats above.
+        d(fast, "result_summary", STATUS, VOIDP, VOIDP)
+        for name in (
+            "result_findings",
+            "result_keywords",
+            "result_fields",
+            "result_risk_factors",
+            "result_recommended_actions",
+            "result_warnings",
+            "result_errors",
+        ):
+            d(fast, name, STATUS, VOIDP, VOIDP, VOIDP)
+        d(fast, "result_json", STATUS, VOIDP, VOIDP)
+        d(fast, "result_protected", STATUS, VOIDP, P(ProtectedView))
+        d(fast, "result_free", None, VOIDP)
+
+        # Streams.
+        d(slow, "stream_new", STATUS, VOIDP, P(VOIDP))
+        d(slow, "stream_feed", STATUS, VOIDP, c_char_p, c_size_t)
+        d(slow, "stream_finish", STATUS, VOIDP, P(VOIDP))
+        d(slow, "stream_free", None, VOIDP)
+
+        # Sealing on its own.
+        d(
+            slow,
+            "encrypt",
+            STATUS,
+            VOIDP,
+            c_char_p,
+            c_size_t,
+            c_uint32,
+            c_char_p,
+            c_size_t,
+            P(VOIDP),
+        )
+        d(
+            slow,
+            "decrypt",
+            STATUS,
+            VOIDP,
+            c_char_p,
+            c_size_t,
+            c_char_p,
+            c_size_t,
+            P(VOIDP),
+        )
+        d(fast, "buffer_data", STATUS, VOIDP, P(Bytes))
+        d(slow, "buffer_free", None, VOIDP)
+
+        self.version_text = self.version().decode("utf-8", "replace")
+
+    def check(self, status: int) -> None:
+        """Raises the error of a failed call; nothing for ``OK``.
+
+        Must run on the thread that made the call (the message is
+        per thread), right after it.
+        """
+        if status != 0:
+            message = self.last_error().decode("utf-8", "replace")
+            raise error_for(status, message)
+
+
+def _accept_abi(path: str, cdll: ctypes.CDLL) -> None:
+    """Refuses a library whose ABI is not the one declared here."""
+    try:
+        fn = cdll.mailshield_abi_version
+    except AttributeError:
+        found = "no mailshield_abi_version (a library older than ABI 1)"
+    else:
+        fn.restype, fn.argtypes = c_uint32, []
+        version = fn()
+        if version == ABI_VERSION:
+            return
+        found = f"ABI version {version}"
+    raise LibraryError(
+        None,
+        f"{path}: {found}, but this binding speaks ABI version "
+        f"{ABI_VERSION}",
+    )
+
+
+_lock = threading.Lock()
+_loaded: Library | None = None
+
+
+def library() -> Library:
+    """The library, loaded on first use (thread-safe).
+
+    # Errors
+
+    ``LibraryError`` when no place loads, or its ABI version differs.
+    """
+    global _loaded
+    lib = _loaded
+    if lib is not None:
+        return lib
+    with _lock:
+        if _loaded is None:
+            places = candidates(os.environ, Path(__file__).parent)
+            path, cdll = open_library(places)
+            _loaded = Library(path, cdll)
+        return _loaded
+
+
+def string_at(ptr: int, length: int) -> bytes:
+    """The ``length`` bytes at ``ptr``; empty for a null pointer."""
+    if not ptr or not length:
+        return b""
+    return ctypes.string_at(ptr, length)
+
+
+def address_of(data: bytes) -> int:
+    """The address of the buffer of a ``bytes`` object (no copy).
+
+    Valid while ``data`` is alive and referenced.
+    """
+    return ctypes.cast(c_char_p(data), c_void_p).value or 0
