@@ -410,14 +410,18 @@ impl<'l> Walk<'l> {
                 text
             }
         } else {
-            match &part.body {
-                PartType::Text(t) => t.to_string(),
-                PartType::Html(t) => html::to_text(t),
+            let text = match &part.body {
+                PartType::Text(t) | PartType::Html(t) => t.to_string(),
                 PartType::Binary(b) | PartType::InlineBinary(b) => {
                     decode::text(b, charset)
                 }
                 _ => String::new(),
-            }
+            };
+            // The declared type decides: mail-parser reads the last part
+            // of an unterminated multipart as plain text whatever it is.
+            let html = matches!(part.body, PartType::Html(_))
+                || subtype_is(part.content_type(), "html");
+            if html { html::to_text(&text) } else { text }
         };
         let text = text.strip_prefix('\u{FEFF}').unwrap_or(&text);
         self.push_body(text.as_bytes().to_vec());
@@ -691,6 +695,18 @@ mod tests {
             assert_eq!(&*parsed.fields[0].text, PANICS);
         }
         assert!(parsed.complete);
+    }
+
+    #[test]
+    fn html_is_text_even_in_an_unterminated_multipart() {
+        let raw = b"Content-Type: multipart/mixed; boundary=b1\n\n\
+            --b1\nContent-Type: text/plain\n\nhello\n\
+            --b1\nContent-Type: text/html\n\n\
+            <p>Call <b>415-555-0134</b> &amp; bye</p>\n";
+        let parsed = parse(raw, &Limits::default());
+        let texts: Vec<&[u8]> =
+            parsed.fields.iter().map(|f| f.text.as_ref()).collect();
+        assert_eq!(texts, [&b"hello"[..], b"Call 415-555-0134 & bye"]);
     }
 
     #[test]
