@@ -19,10 +19,12 @@
 //! | [`batch`] | many messages on every core, in input order |
 //! | [`store`] | API keys and failed attempts, SQLite by default |
 //! | [`auth`] | API keys in the guide's `eb_` format, checked for real |
+//! | [`audit`] | a hash-chained security log, threat rules, the report |
 //! | [`ffi`] | the C ABI of `include/mailshield.h` |
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod audit;
 pub mod auth;
 pub mod batch;
 pub mod classify;

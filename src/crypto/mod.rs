@@ -66,6 +66,17 @@ pub fn unix_now() -> u64 {
     time::now()
 }
 
+/// Unix seconds as RFC 3339 UTC, `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn format_rfc3339(secs: u64) -> String {
+    time::format_utc(secs)
+}
+
+/// An RFC 3339 date-time (`Z` or an offset; a fraction is dropped) as
+/// Unix seconds; `None` for anything else and for instants before 1970.
+pub fn parse_rfc3339(text: &str) -> Option<u64> {
+    time::parse(text)
+}
+
 /// The error of every fallible operation of the crypto layer.
 ///
 /// Match on [`CryptoError::kind`]; the `Display` text is for people. It is

@@ -1,6 +1,7 @@
 //! The integration test binary: one module per layer.
 
 mod accuracy;
+mod audit;
 mod cli;
 mod crypto;
 mod default_pack;

@@ -1,0 +1,370 @@
+//! The audit log against tampering, injection and concurrent writers; the
+//! threat rules on sliding windows; the report.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use mailshield::audit::report::Builder;
+use mailshield::audit::rules::{Config, Detector};
+use mailshield::audit::{
+    AuditLog, Break, Event, Risk, head_path, read_events, verify,
+};
+use mailshield::engine::Engine;
+use serde_json::json;
+
+use crate::support::TempDir;
+
+const KEY: [u8; 32] = [5; 32];
+const T0: u64 = 1_780_000_000;
+
+fn event(i: u64) -> Event {
+    let mut e = Event::new("data_access", T0 + i);
+    e.user_id = Some(format!("user{}", i % 7));
+    e.resource = Some(format!("mailbox/{i}"));
+    e
+}
+
+/// A closed log of `n` events with a checkpoint every `every`.
+fn write_log(path: &Path, n: u64, every: u64) {
+    let log =
+        AuditLog::open(path, &KEY, None).unwrap().checkpoint_every(every);
+    for i in 0..n {
+        log.append(event(i)).unwrap();
+    }
+    log.close().unwrap();
+}
+
+fn lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn write_lines(path: &Path, lines: &[String]) {
+    let mut text = lines.join("\n");
+    text.push('\n');
+    std::fs::write(path, text).unwrap();
+}
+
+fn broken(path: &Path, head: bool) -> Option<Break> {
+    let h = head_path(path);
+    verify(path, &KEY, head.then_some(h.as_path())).unwrap().broken
+}
+
+#[test]
+fn an_untouched_log_verifies() {
+    let dir = TempDir::new("audit");
+    let path = dir.join("a.log");
+    write_log(&path, 1000, 1000);
+    let v = verify(&path, &KEY, Some(&head_path(&path))).unwrap();
+    assert_eq!((v.events, v.checkpoints, v.broken), (1000, 2, None));
+    // Reopened, the chain goes on.
+    let log = AuditLog::open(&path, &KEY, None).unwrap();
+    log.append(event(1000)).unwrap();
+    log.close().unwrap();
+    let v = verify(&path, &KEY, Some(&head_path(&path))).unwrap();
+    assert_eq!((v.events, v.checkpoints, v.broken), (1001, 3, None));
+}
+
+#[test]
+fn a_changed_removed_or_swapped_entry_is_found_where_it_is() {
+    let dir = TempDir::new("audit");
+    let path = dir.join("a.log");
+    write_log(&path, 1000, 1000);
+    let original = lines(&path);
+
+    let mut changed = original.clone();
+    changed[500] = changed[500].replace("mailbox/500", "mailbox/999");
+    write_lines(&path, &changed);
+    assert_eq!(broken(&path, false), Some(Break::Chain { seq: 500 }));
+
+    let mut removed = original.clone();
+    removed.remove(500);
+    write_lines(&path, &removed);
+    assert_eq!(broken(&path, false), Some(Break::Chain { seq: 500 }));
+
+    let mut swapped = original.clone();
+    swapped.swap(500, 501);
+    write_lines(&path, &swapped);
+    assert_eq!(broken(&path, false), Some(Break::Chain { seq: 500 }));
+}
+
+#[test]
+fn a_rechained_log_fails_its_checkpoints() {
+    // Change entry 500 and recompute every later hash, without the key.
+    let dir = TempDir::new("audit");
+    let path = dir.join("a.log");
+    write_log(&path, 1000, 100);
+    let original = lines(&path);
+    let sha = |line: &str| -> String {
+        let hash =
+            ring::digest::digest(&ring::digest::SHA256, line.as_bytes());
+        hash.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    };
+    let mut out = original[..505].to_vec();
+    let mut prev = sha(&original[504]);
+    for line in &original[505..] {
+        let mut e: serde_json::Value = serde_json::from_str(line).unwrap();
+        if e["seq"] == 505 {
+            e["event"]["resource"] = json!("mailbox/forged");
+        }
+        e["prev"] = json!(prev);
+        let line = serde_json::to_string(&e).unwrap();
+        prev = sha(&line);
+        out.push(line);
+    }
+    write_lines(&path, &out);
+    // Checkpoints are lines 100, 201, ..., 504, 605: the first after the
+    // forged entry no longer verifies.
+    match broken(&path, false) {
+        Some(Break::Checkpoint { seq }) => assert_eq!(seq, 605),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_cut_tail_is_found_by_the_seal_or_by_the_head() {
+    let dir = TempDir::new("audit");
+    let path = dir.join("a.log");
+    write_log(&path, 1000, 100);
+    let original = lines(&path);
+
+    // The last ten events and the closing checkpoint gone.
+    let cut = &original[..original.len() - 12];
+    write_lines(&path, cut);
+    match broken(&path, false) {
+        Some(Break::Unsealed { .. }) => {}
+        other => panic!("{other:?}"),
+    }
+
+    // Cut back exactly after an earlier checkpoint: the chain alone
+    // cannot tell, the head file can.
+    let at = original
+        .iter()
+        .position(|l| {
+            l.contains("\"checkpoint\"") && l.contains("\"seq\":504")
+        })
+        .unwrap();
+    write_lines(&path, &original[..=at]);
+    assert_eq!(broken(&path, false), None);
+    match broken(&path, true) {
+        Some(Break::Truncated { seq }) => assert!(seq > 504),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn injected_lines_stay_inside_their_field() {
+    let dir = TempDir::new("audit");
+    let path = dir.join("a.log");
+    let log = AuditLog::open(&path, &KEY, None).unwrap();
+    let mut e = Event::new("login_ok", T0);
+    let nasty = "alice\n{\"seq\":1,\"event_type\":\"login_ok\"}\r\0\u{1b}[31m";
+    e.user_id = Some(nasty.to_string());
+    log.append(e.clone()).unwrap();
+    log.close().unwrap();
+    assert_eq!(lines(&path).len(), 2);
+    assert_eq!(broken(&path, true), None);
+    let back: Vec<Event> =
+        read_events(&path).unwrap().map(Result::unwrap).collect();
+    assert_eq!(back, [e]);
+}
+
+#[test]
+fn details_are_redacted_before_they_are_written() {
+    let dir = TempDir::new("audit");
+    let path = dir.join("a.log");
+    let engine = Engine::builtin("default").unwrap();
+    let log = AuditLog::open(&path, &KEY, Some(engine)).unwrap();
+    let mut e = Event::new("authentication_failed", T0);
+    e.details
+        .insert("reason".into(), json!("bad password for alice@example.com"));
+    e.details
+        .insert("nested".into(), json!({"card": ["4111 1111 1111 1111"]}));
+    log.append(e).unwrap();
+    log.close().unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains("alice@example.com"));
+    assert!(!text.contains("4111"));
+    let back: Vec<Event> =
+        read_events(&path).unwrap().map(Result::unwrap).collect();
+    assert_eq!(back[0].details["reason"], "bad password for [EMAIL_REDACTED]");
+    assert_eq!(back[0].details["nested"]["card"][0], "[CREDIT_CARD_REDACTED]");
+}
+
+#[test]
+fn concurrent_appends_make_one_chain() {
+    let dir = TempDir::new("audit");
+    let path = dir.join("a.log");
+    let log = Arc::new(
+        AuditLog::open(&path, &KEY, None).unwrap().checkpoint_every(97),
+    );
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let log = Arc::clone(&log);
+            std::thread::spawn(move || {
+                for i in 0..250 {
+                    log.append(event(t * 1000 + i)).unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    Arc::try_unwrap(log).unwrap().close().unwrap();
+    let v = verify(&path, &KEY, Some(&head_path(&path))).unwrap();
+    assert_eq!((v.events, v.broken), (2000, None));
+}
+
+#[test]
+fn a_torn_last_line_is_refused_on_open() {
+    let dir = TempDir::new("audit");
+    let path = dir.join("a.log");
+    write_log(&path, 3, 10);
+    let mut text = std::fs::read(&path).unwrap();
+    text.extend_from_slice(b"{\"seq\":4,\"prev\"");
+    std::fs::write(&path, text).unwrap();
+    let err = AuditLog::open(&path, &KEY, None).unwrap_err().to_string();
+    assert!(
+        err.ends_with("the last line is torn (no line break at the end)"),
+        "{err}"
+    );
+}
+
+fn failure(at: u64, ip: &str, user: &str) -> Event {
+    let mut e = Event::new("authentication_failed", at);
+    e.source_ip = Some(ip.to_string());
+    e.user_id = Some(user.to_string());
+    e
+}
+
+/// The alerts of rule `rule` after `events`, as (key, count).
+fn fired(events: &[Event], rule: &str) -> Vec<(String, usize)> {
+    let mut d = Detector::new(Config::default());
+    for e in events {
+        d.observe(e);
+    }
+    d.alerts()
+        .iter()
+        .filter(|a| a.rule == rule)
+        .map(|a| (a.key.clone(), a.count))
+        .collect()
+}
+
+#[test]
+fn brute_force_uses_a_true_sliding_window() {
+    // (a) five within 4 min 59 s.
+    let a: Vec<_> = [0, 60, 120, 180, 299]
+        .map(|t| failure(T0 + t, "10.0.0.1", "u"))
+        .into();
+    assert_eq!(fired(&a, "brute_force"), [("10.0.0.1".to_string(), 5)]);
+    // (b) one every 4 minutes for an hour: never five in five minutes.
+    let b: Vec<_> =
+        (0..15).map(|i| failure(T0 + i * 240, "10.0.0.1", "u")).collect();
+    assert!(fired(&b, "brute_force").is_empty());
+    // (c) four at 4:59 and four at 5:01, across a fixed window's edge.
+    let c: Vec<_> = [299, 299, 299, 299, 301, 301, 301, 301]
+        .map(|t| failure(T0 + t, "10.0.0.2", "u"))
+        .into();
+    assert_eq!(fired(&c, "brute_force"), [("10.0.0.2".to_string(), 8)]);
+    // (d) five sources, one user: the per-user rule fires.
+    let d: Vec<_> = (0..5)
+        .map(|i| failure(T0 + i, &format!("10.0.1.{i}"), "bob"))
+        .collect();
+    assert!(fired(&d, "brute_force").is_empty());
+    assert_eq!(fired(&d, "brute_force_principal"), [("bob".to_string(), 5)]);
+}
+
+#[test]
+fn fifty_failures_in_a_minute_raise_one_alert_counting_fifty() {
+    let events: Vec<_> =
+        (0..50).map(|i| failure(T0 + i, "10.0.0.9", "u")).collect();
+    assert_eq!(fired(&events, "brute_force"), [("10.0.0.9".to_string(), 50)]);
+}
+
+#[test]
+fn exfiltration_needs_a_hundred_accesses_in_ten_minutes() {
+    let access = |t: u64| {
+        let mut e = Event::new("data_access", T0 + 43_200 + t);
+        e.user_id = Some("eve".into());
+        e
+    };
+    let ninety_nine: Vec<_> = (0..99).map(|i| access(i * 6)).collect();
+    assert!(fired(&ninety_nine, "data_exfiltration").is_empty());
+    let hundred: Vec<_> = (0..100).map(|i| access(i * 5)).collect();
+    assert_eq!(
+        fired(&hundred, "data_exfiltration"),
+        [("eve".to_string(), 100)]
+    );
+    // Out of order, some two minutes late: event time decides.
+    let mut late: Vec<_> = (0..100).map(|i| access(i * 5)).collect();
+    late.swap(10, 40);
+    late.swap(60, 90);
+    assert_eq!(fired(&late, "data_exfiltration"), [("eve".to_string(), 100)]);
+}
+
+#[test]
+fn business_hours_follow_the_guide_and_the_offset() {
+    // 2026-05-28 is T0's day; midnight UTC of it:
+    let day = T0 - T0 % 86_400;
+    let at = |h: u64, m: u64| {
+        let mut e = Event::new("data_access", day + h * 3600 + m * 60);
+        e.user_id = Some(format!("u{h}{m}"));
+        e
+    };
+    let inside = [at(6, 0), at(12, 0), at(22, 59)];
+    assert!(fired(&inside, "unusual_access_time").is_empty());
+    let outside = [at(0, 30), at(5, 59), at(23, 0)];
+    assert_eq!(fired(&outside, "unusual_access_time").len(), 3);
+    // Two hours east of UTC, 21:30 UTC is 23:30 local.
+    let mut d =
+        Detector::new(Config { utc_offset_minutes: 120, ..Config::default() });
+    assert_eq!(d.observe(&at(21, 30)).len(), 1);
+}
+
+#[test]
+fn privilege_escalation_fires_on_an_increase_only() {
+    let change = |up: bool| {
+        let mut e = Event::new("permission_change", T0);
+        e.user_id = Some("mallory".into());
+        e.details.insert("permission_level_increased".into(), json!(up));
+        e
+    };
+    assert!(fired(&[change(false)], "privilege_escalation").is_empty());
+    assert_eq!(fired(&[change(true)], "privilege_escalation").len(), 1);
+}
+
+#[test]
+fn the_report_counts_without_details() {
+    let mut b = Builder::new(T0, T0 + 30 * 86_400, Config::default());
+    let mut high = failure(T0 + 10, "10.0.0.1", "ana");
+    high.risk_level = Risk::High;
+    high.details.insert("secret".into(), json!("not in the report"));
+    for e in [failure(T0 + 5, "10.0.0.1", "ana"), high.clone(), event(3)] {
+        b.add(&e);
+    }
+    b.add(&failure(T0 - 1, "10.0.0.1", "old"));
+    let r = b.finish();
+    let v = serde_json::to_value(&r).unwrap();
+    assert_eq!(
+        v["summary"],
+        json!({"total_events": 3, "unique_users": 2, "high_risk_events": 1, "critical_events": 0})
+    );
+    assert_eq!(
+        v["event_breakdown"],
+        json!({"authentication_failed": 2, "data_access": 1})
+    );
+    assert_eq!(
+        v["user_activity"]["ana"],
+        json!({"total_events": 2, "failed_logins": 2, "data_accesses": 0, "high_risk_events": 1})
+    );
+    assert_eq!(
+        v["security_incidents"],
+        json!([{"event_id": high.event_id, "timestamp": "2026-05-28T20:26:50Z", "event_type": "authentication_failed", "risk_level": "high", "user_id": "ana"}])
+    );
+    assert!(!v.to_string().contains("not in the report"));
+    assert!(r.table().contains("authentication_failed"));
+}
