@@ -20,6 +20,7 @@
 //! | [`store`] | API keys and failed attempts, SQLite by default |
 //! | [`auth`] | API keys in the guide's `eb_` format, checked for real |
 //! | [`audit`] | a hash-chained security log, threat rules, the report |
+//! | [`gdpr`] | subject requests over an archive: access, erasure |
 //! | [`ffi`] | the C ABI of `include/mailshield.h` |
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -31,6 +32,7 @@ pub mod classify;
 pub mod crypto;
 pub mod engine;
 pub mod ffi;
+pub mod gdpr;
 pub mod mail;
 pub mod protect;
 pub mod rules;

@@ -6,6 +6,7 @@ mod cli;
 mod crypto;
 mod default_pack;
 mod ffi;
+mod gdpr;
 mod header;
 mod jwt;
 mod mail;
