@@ -29,19 +29,19 @@ TEXT = (
     "Contact jane.doe@example.com or call (415) 555-0134. "
     "My password is in the confidential file."
 )
-FINDINGS = [
+FINDINGS = (
     Finding("EMAIL", "body", 8, 28, 0.9, True, "***@example.com"),
     Finding("PHONE", "body", 37, 51, 0.95, True, "***0134"),
-]
-KEYWORDS = [
+)
+KEYWORDS = (
     Keyword("password", "body", 56, 64, False),
     Keyword("confidential", "body", 75, 87, False),
-]
-ACTIONS = [
+)
+ACTIONS = (
     "Apply encryption",
     "Enable access logging",
     "Require approval for access",
-]
+)
 ENTITIES = (
     "PRIVATE_KEY", "CLOUD_KEY", "API_KEY", "JWT", "PASSWORD",
     "CREDIT_CARD", "SSN", "IBAN", "EMAIL", "PHONE", "IP_ADDRESS",
@@ -58,13 +58,13 @@ def test_scan_gives_every_part_of_the_result(engine):
         complete=True,
         findings=FINDINGS,
         keywords=KEYWORDS,
-        risk_factors=[
+        risk_factors=(
             "PII detected",
             "Sensitive keywords: password, confidential",
-        ],
+        ),
         recommended_actions=ACTIONS,
-        warnings=[],
-        errors=[],
+        warnings=(),
+        errors=(),
         fields=(Field("body", TEXT),),
         json=None,
     )
@@ -138,10 +138,10 @@ def test_a_message_that_does_not_parse_is_scanned_raw(engine):
     raw = b"\xff\xfe garbage not a message 536-90-1234"
     r = engine.scan_message(raw)
     assert r.fields == (Field("raw", raw),)
-    assert r.warnings == ["not an RFC 5322 message; scanned as raw bytes"]
-    assert r.findings == [
+    assert r.warnings == ("not an RFC 5322 message; scanned as raw bytes",)
+    assert r.findings == (
         Finding("SSN", "raw", 25, 36, 0.75, True, "***1234"),
-    ]
+    )
 
 
 def test_batch_equals_one_scan_per_text(engine):
@@ -150,7 +150,7 @@ def test_batch_equals_one_scan_per_text(engine):
     assert [r.id for r in batch] == [f"-#{i}" for i in range(len(texts))]
     for i, (text, r) in enumerate(zip(texts, batch)):
         one = engine.scan(text, json=True)
-        assert r._replace(json=None) == one._replace(id=f"-#{i}", json=None)
+        assert r.replace(json=None) == one.replace(id=f"-#{i}", json=None)
         line, want = json.loads(r.json), json.loads(one.json)
         want.update(id=f"-#{i}", source={"path": "-", "index": i})
         assert line == want
@@ -176,7 +176,7 @@ def test_protect_redacts_and_seals(engine):
     text = "SSN 536-90-1234 and 😀 jane@example.com"
     p = engine.protect(text, keys=keys)
     assert p.body == "SSN [SSN_REDACTED] and 😀 [EMAIL_REDACTED]"
-    assert p.log == ["Replaced 1 SSN instances", "Replaced 1 EMAIL instances"]
+    assert p.log == ("Replaced 1 SSN instances", "Replaced 1 EMAIL instances")
     assert p.subject is None
     assert p.result.classification == "restricted"
     assert p.sealed.startswith("ms1:")
@@ -198,17 +198,17 @@ def test_protect_at_a_level_follows_that_levels_policy(seed):
     text = "call 555-123-4567 " + "x" * 6000
     public = seed.protect(text, cipher=Cipher.NONE, level=Level.PUBLIC)
     assert public.body == text[:10_000]
-    assert public.log == []
+    assert public.log == ()
     restricted = seed.protect(
         text, cipher=Cipher.NONE, level=Level.RESTRICTED
     )
     assert restricted.body == (
         "call [PHONE_REDACTED] " + "x" * 4978 + "[TRUNCATED]"
     )
-    assert restricted.log == [
+    assert restricted.log == (
         "Replaced 1 PHONE instances",
         "Content truncated to 5000 characters",
-    ]
+    )
 
 
 def test_protect_with_fernet_reads_in_cryptography(engine):
@@ -325,3 +325,49 @@ def test_inputs_must_be_text_or_bytes(engine):
     with pytest.raises(TypeError):
         engine.protect("x", keys="not a key set")
     assert engine.scan(bytearray(b"a@example.com")).findings[0].end == 13
+
+
+def test_batch_results_read_themselves_on_first_use(engine):
+    import gc
+    import weakref
+
+    texts = [TEXT, "nothing", "SSN 536-90-1234"]
+    results = engine.scan_batch(texts)
+    batch = weakref.ref(results[0]._pending[0])
+    # The scalars alone, then the whole result.
+    assert [r.classification for r in results] == [
+        "confidential", "internal", "restricted",
+    ]
+    assert all(r._pending is not None for r in results)
+    assert results[0].findings == FINDINGS
+    assert results[0]._pending is None
+    assert pickle.loads(pickle.dumps(results[1])) == (
+        engine.scan("nothing").replace(id="-#1")
+    )
+    # The library's batch lives while a result is unread.
+    gc.collect()
+    assert batch() is not None
+    assert results[2].id == "-#2"
+    gc.collect()
+    assert batch() is None
+
+
+def test_batch_results_read_from_many_threads_at_once(engine):
+    import threading
+
+    texts = [f"{TEXT} {i}" for i in range(300)]
+    want = [engine.scan(t).findings for t in texts]
+    results = engine.scan_batch(texts)
+    barrier = threading.Barrier(4)
+    seen = []
+
+    def read():
+        barrier.wait()
+        seen.append([r.findings for r in results])
+
+    threads = [threading.Thread(target=read) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen == [want] * 4

@@ -39,6 +39,7 @@ import ctypes.util
 import os
 import struct
 import threading
+from array import array
 from ctypes import (
     POINTER,
     Structure,
@@ -171,6 +172,11 @@ class ProtectedView(Structure):
     ]
 
 
+# The array typecode of size_t, for building arrays of mailshield_bytes
+# (a pointer and a size_t, which have the same size on every platform
+# this runs on: checked below).
+SIZE_T = next(c for c in "QLI" if array(c).itemsize == ctypes.sizeof(c_size_t))
+
 # The same layouts as struct formats, for reading whole arrays at once.
 # A finding: type (ptr, len), entity, field, six offsets, score,
 # validated, masked (ptr, len).
@@ -202,6 +208,7 @@ def _check_layouts() -> None:
     for fmt, cls in pairs:
         if fmt.size != ctypes.sizeof(cls):
             raise AssertionError(f"{cls.__name__}: struct format size")
+    assert ctypes.sizeof(c_void_p) == ctypes.sizeof(c_size_t)
     # N.B. offsets of the fields read from the formats, by position.
     assert FindingView.masked.offset == 88 == FINDING.size - 16
     assert FindingView.validated.offset == 80

@@ -1,21 +1,29 @@
 """Copying a native result into a ``ScanResult``.
 
 A ``Reader`` holds the out-parameters of the accessor calls, made once
-and reused for every result it reads, so that reading a batch allocates
-no ctypes objects per message. A reader belongs to one thread for the
-length of one call (its out-parameters are shared state).
+per thread and reused for every result that thread reads, so that
+reading a result allocates no ctypes objects. ``reader()`` gives the
+calling thread's.
 
-PERF: every ctypes call costs about 0.2 microseconds, which is most of
-what reading a result costs, so the reader makes as few as it can: the
-arrays (findings, keywords, texts) are copied whole and split with
-``struct``, not read field by field, and the recommended actions are
-read once per level per call (see ``Reader.actions``). The numbers are
-in ``bench/bench_batch.py``.
+A result is read in two parts: ``scalars`` (level, confidence,
+``complete``: one call) and ``rest`` (everything else). A single scan
+reads both before it frees its result. A batch reads nothing: each
+result reads itself on first use (see ``ScanResult``), its scalars
+alone when only they are asked for, and ``Batch`` keeps the library's
+batch alive until then.
+
+PERF: a ctypes call costs about 0.2 microseconds and a line of Python
+about as much, so reading all of a result costs several microseconds
+whatever is done (``bench/bench_batch.py``). The reader makes as few
+calls as it can: arrays are copied whole and split with ``struct``, not
+read field by field; errors are read only for an incomplete result; the
+recommended actions once per level per batch.
 """
 
 from __future__ import annotations
 
 import ctypes
+import threading
 from ctypes import addressof, c_size_t, c_void_p
 
 from . import _native as n
@@ -23,17 +31,17 @@ from .result import LABELS, LEVELS, Field, Finding, Keyword, ScanResult
 
 _string_at = ctypes.string_at
 _new = tuple.__new__
+_alloc = ScanResult.__new__
 
 # The one field of a text scan (MAILSHIELD_INPUT_TEXT).
 BODY = ("body",)
 
 
 class Reader:
-    """Reads results of one engine; one thread at a time."""
+    """Reads results; one thread's (see ``reader``)."""
 
     __slots__ = (
         "lib",
-        "types",
         "items",
         "count",
         "out",
@@ -41,12 +49,10 @@ class Reader:
         "summary_at",
         "json_text",
         "json_at",
-        "actions_by_level",
     )
 
-    def __init__(self, lib: n.Library, types: tuple[str, ...]) -> None:
+    def __init__(self, lib: n.Library) -> None:
         self.lib = lib
-        self.types = types
         self.items = c_void_p()
         self.count = c_size_t()
         self.out = (addressof(self.items), addressof(self.count))
@@ -54,7 +60,6 @@ class Reader:
         self.summary_at = addressof(self.summary)
         self.json_text = n.Text()
         self.json_at = addressof(self.json_text)
-        self.actions_by_level: dict[int, list[str]] = {}
 
     def array(self, fn, res: int, size: int) -> bytes:
         """The raw bytes of the list ``fn`` gives for result ``res``."""
@@ -66,27 +71,91 @@ class Reader:
             return b""
         return _string_at(self.items.value, count * size)
 
-    def texts(self, fn, res: int) -> list[str]:
+    def texts(self, fn, res: int) -> tuple[str, ...]:
         """The texts of the list ``fn`` gives for result ``res``."""
-        raw = self.array(fn, res, 16)
+        raw = self.array(fn, res, n.TEXT.size)
         if not raw:
-            return []
-        return [
-            _string_at(p, k).decode() for p, k in n.TEXT.iter_unpack(raw)
-        ]
+            return ()
+        return tuple(
+            [_string_at(p, k).decode() for p, k in n.TEXT.iter_unpack(raw)]
+        )
 
-    def actions(self, res: int, level: int) -> list[str]:
-        """The recommended actions of a result at ``level``.
+    def get(self, batch: int, index: int) -> int:
+        """The ``index``-th result of a batch."""
+        status = self.lib.batch_get(batch, index, self.out[0])
+        if status:
+            self.lib.check(status)
+        return self.items.value
 
-        N.B. read once per level: the header defines them as "the
-        actions the level's policy recommends", a function of the engine
-        and the level alone. Each result gets its own list.
+    def scalars(
+        self, res: int, r: ScanResult | None = None
+    ) -> tuple[ScanResult, int, int]:
+        """A result (``r``, or a new one) with its level, confidence and
+        ``complete`` read, and where its id is (address, length)."""
+        status = self.lib.result_summary(res, self.summary_at)
+        if status:
+            self.lib.check(status)
+        level, _, _, confidence, complete, id_ptr, id_len = (
+            n.SUMMARY.unpack_from(self.summary)
+        )
+        if r is None:
+            r = _alloc(ScanResult)
+        r.level = LEVELS[level]
+        r.classification = LABELS[level]
+        r.confidence = confidence
+        r.complete = complete
+        return r, id_ptr, id_len
+
+    def rest(
+        self,
+        r: ScanResult,
+        res: int,
+        chars: bool,
+        text: str | bytes | None,
+        json: bool,
+        types: tuple[str, ...],
+        actions: dict[int, tuple[str, ...]],
+        id_ptr: int,
+        id_len: int,
+    ) -> None:
+        """Reads the rest of result ``res`` into ``r``, whose scalars are
+        read.
+
+        ``chars`` picks code point offsets (else bytes). ``text`` is the
+        input of a text scan, whose one field is ``body`` (N.B. the header
+        gives no text for that field: the caller's buffer is the text);
+        None for a message, whose fields are read from the result.
+        ``types`` are the engine's entity names, ``actions`` the
+        recommended actions by level known so far; the id is at
+        ``id_ptr``.
         """
-        known = self.actions_by_level.get(level)
+        lib = self.lib
+        if text is None:
+            fields = self.fields(res)
+            names = tuple([f.name for f in fields])
+        else:
+            fields = (_new(Field, ("body", text)),)
+            names = BODY
+        r.id = _string_at(id_ptr, id_len).decode()
+        r.findings = self.findings(res, chars, names, types)
+        r.keywords = self.keywords(res, chars, names)
+        r.risk_factors = self.texts(lib.result_risk_factors, res)
+        # N.B. read once per level: the header defines them as "the
+        # actions the level's policy recommends", a function of the
+        # engine and the level alone.
+        level = int(r.level)
+        known = actions.get(level)
         if known is None:
-            known = self.texts(self.lib.result_recommended_actions, res)
-            self.actions_by_level[level] = known
-        return known[:]
+            known = self.texts(lib.result_recommended_actions, res)
+            actions[level] = known
+        r.recommended_actions = known
+        r.warnings = self.texts(lib.result_warnings, res)
+        # N.B. the header: errors are what left the message incomplete,
+        # "then the summary says `complete` false".
+        r.errors = self.texts(lib.result_errors, res) if not r.complete else ()
+        r.fields = fields
+        r.json = self.json(res) if json else None
+        r._pending = None
 
     def fields(self, res: int) -> tuple[Field, ...]:
         """The fields of a message result, their text as bytes."""
@@ -96,11 +165,12 @@ class Reader:
             for p, k, tp, tk in n.FIELD.iter_unpack(raw)
         )
 
-    def findings(self, res: int, chars: bool, names) -> list[Finding]:
+    def findings(
+        self, res: int, chars: bool, names, types
+    ) -> tuple[Finding, ...]:
         raw = self.array(self.lib.result_findings, res, n.FINDING.size)
         if not raw:
-            return []
-        types = self.types
+            return ()
         out = []
         for (
             _,
@@ -128,12 +198,14 @@ class Reader:
                      validated, masked),
                 )
             )
-        return out
+        return tuple(out)
 
-    def keywords(self, res: int, chars: bool, names) -> list[Keyword]:
+    def keywords(
+        self, res: int, chars: bool, names
+    ) -> tuple[Keyword, ...]:
         raw = self.array(self.lib.result_keywords, res, n.KEYWORD.size)
         if not raw:
-            return []
+            return ()
         out = []
         for (
             w_ptr,
@@ -153,54 +225,7 @@ class Reader:
             out.append(
                 _new(Keyword, (word, names[field], start, end, in_footer))
             )
-        return out
-
-    def result(
-        self,
-        res: int,
-        chars: bool,
-        fields: tuple[Field, ...] | None,
-        json: bool,
-    ) -> ScanResult:
-        """Copies the result ``res`` out.
-
-        ``chars`` picks code point offsets (else bytes). ``fields`` are
-        given by the caller for a text scan, whose one field is ``body``
-        holding the input (N.B. the header promises that shape for
-        ``MAILSHIELD_INPUT_TEXT``); when None, they are read from the
-        result.
-        """
-        lib = self.lib
-        if fields is None:
-            fields = self.fields(res)
-            names = tuple(f.name for f in fields)
-        else:
-            names = BODY
-
-        status = lib.result_summary(res, self.summary_at)
-        if status:
-            lib.check(status)
-        level, _, _, confidence, complete, id_ptr, id_len = (
-            n.SUMMARY.unpack_from(self.summary)
-        )
-        return _new(
-            ScanResult,
-            (
-                _string_at(id_ptr, id_len).decode(),
-                LEVELS[level],
-                LABELS[level],
-                confidence,
-                complete,
-                self.findings(res, chars, names),
-                self.keywords(res, chars, names),
-                self.texts(lib.result_risk_factors, res),
-                self.actions(res, level),
-                self.texts(lib.result_warnings, res),
-                self.texts(lib.result_errors, res),
-                fields,
-                self.json(res) if json else None,
-            ),
-        )
+        return tuple(out)
 
     def json(self, res: int) -> str:
         """The JSON line of a result."""
@@ -209,3 +234,90 @@ class Reader:
             self.lib.check(status)
         ptr, length = n.TEXT.unpack_from(self.json_text)
         return _string_at(ptr, length).decode()
+
+    def whole(
+        self,
+        res: int,
+        chars: bool,
+        text: str | bytes | None,
+        json: bool,
+        types: tuple[str, ...],
+    ) -> ScanResult:
+        """All of result ``res``, for a call that frees it next."""
+        r, id_ptr, id_len = self.scalars(res)
+        self.rest(r, res, chars, text, json, types, {}, id_ptr, id_len)
+        return r
+
+
+_local = threading.local()
+
+
+def reader(lib: n.Library) -> Reader:
+    """The calling thread's reader."""
+    r = getattr(_local, "reader", None)
+    if r is None:
+        r = _local.reader = Reader(lib)
+    return r
+
+
+class Batch:
+    """The library's batch, alive while a result of it is unread.
+
+    A batch result is read on first use (see ``ScanResult``): its
+    ``_pending`` is ``(batch, index, chars, text, json)``, which keeps the
+    batch alive; the batch is freed (by garbage collection) once every
+    result has been read whole or dropped.
+    """
+
+    __slots__ = ("lib", "ptr", "types", "actions", "__weakref__")
+
+    def __init__(self, lib: n.Library, ptr: int, types) -> None:
+        self.lib = lib
+        self.ptr = ptr
+        self.types = types
+        # Recommended actions by level; shared by the batch's readers,
+        # which only ever store the same tuple for a level.
+        self.actions: dict[int, tuple[str, ...]] = {}
+
+    def results(self, items, data, chars, messages: bool, json: bool):
+        """The results, unread.
+
+        ``items`` are the inputs as given, ``data`` their bytes, ``chars``
+        whether each was a ``str``.
+        """
+        out = []
+        for i, c in enumerate(chars):
+            r = _alloc(ScanResult)
+            text = None if messages else items[i] if c else data[i]
+            r._pending = (self, i, c, text, json)
+            out.append(r)
+        return out
+
+    def read(
+        self,
+        r: ScanResult,
+        index: int,
+        chars: bool,
+        text: str | bytes | None,
+        json: bool,
+        whole: bool,
+    ) -> None:
+        """Reads result ``index`` into ``r``: its scalars, and with
+        ``whole`` everything. Any thread; ``self`` stays alive while it
+        runs, even if another thread finishes reading ``r`` first."""
+        read = reader(self.lib)
+        res = read.get(self.ptr, index)
+        _, id_ptr, id_len = read.scalars(res, r)
+        if whole:
+            read.rest(
+                r, res, chars, text, json, self.types, self.actions,
+                id_ptr, id_len,
+            )
+
+    def __del__(self) -> None:
+        ptr, self.ptr = self.ptr, 0
+        if ptr:
+            try:
+                self.lib.batch_free(ptr)
+            except Exception:  # at interpreter exit
+                pass

@@ -195,8 +195,8 @@ class DataProtectionManager:
             "classification": DataClassification(result.classification),
             "confidence": result.confidence,
             "detected_pii": detected,
-            "risk_factors": result.risk_factors,
-            "recommended_actions": result.recommended_actions,
+            "risk_factors": list(result.risk_factors),
+            "recommended_actions": list(result.recommended_actions),
         }
 
     async def sanitize_content(
@@ -223,7 +223,7 @@ class DataProtectionManager:
             "sanitized_content": p.body,
             "original_length": len(content),
             "sanitized_length": len(p.body),
-            "sanitization_actions": p.log,
+            "sanitization_actions": list(p.log),
         }
 
     async def encrypt_sensitive_data(

@@ -31,16 +31,16 @@ from __future__ import annotations
 
 import ctypes
 import itertools
-import struct
 import threading
+from array import array
 from collections.abc import Iterable, Sequence
 from ctypes import byref, c_void_p
 
 from . import _native as n
 from ._handle import Handle
-from ._read import Reader
+from ._read import Batch, reader
 from .keys import Cipher, KeySet, to_bytes
-from .result import Field, Level, Protected, ScanResult
+from .result import Level, Protected, ScanResult
 
 __all__ = ["Engine", "Stream"]
 
@@ -122,9 +122,6 @@ class Engine(Handle):
         """The entity types the engine finds, in the pack's order."""
         return self._entities
 
-    def _reader(self) -> Reader:
-        return Reader(self._lib, self._entities)
-
     def scan(self, text: str | bytes, *, json: bool = False) -> ScanResult:
         """Scans one text: findings, keywords, level.
 
@@ -134,8 +131,8 @@ class Engine(Handle):
         Linear in the text; releases the GIL while scanning.
         """
         data, chars = _encode(text)
-        field = (Field("body", text if chars else data),)
-        return self._scan_one(data, n.INPUT_TEXT, chars, field, json)
+        original = text if chars else data
+        return self._scan_one(data, n.INPUT_TEXT, chars, original, json)
 
     def scan_message(self, raw: bytes, *, json: bool = False) -> ScanResult:
         """Scans a raw RFC 5322 message (headers and body, as bytes).
@@ -150,7 +147,7 @@ class Engine(Handle):
         data, _ = _encode(raw)
         return self._scan_one(data, n.INPUT_MESSAGE, False, None, json)
 
-    def _scan_one(self, data, kind, chars, fields, json) -> ScanResult:
+    def _scan_one(self, data, kind, chars, text, json) -> ScanResult:
         lib = self._lib
         out = c_void_p()
         ptr = self._acquire()
@@ -159,7 +156,8 @@ class Engine(Handle):
         finally:
             self._release()
         try:
-            return self._reader().result(out.value, chars, fields, json)
+            read = reader(lib)
+            return read.whole(out.value, chars, text, json, self._entities)
         finally:
             lib.result_free(out)
 
@@ -178,26 +176,34 @@ class Engine(Handle):
         ``scan_message``. The ``i``-th result's id is ``-#i`` unless the
         message has a Message-ID.
 
-        Memory: the inputs are copied once into one buffer for the call,
-        and all the library's results are held until they are copied
-        out.
+        Each result is copied out of the library the first time it is
+        used (see ``ScanResult``), so the call itself costs little more
+        than the library's scan; reading a result costs the same either
+        way (``bench/bench_batch.py`` measures both).
+
+        Memory: the inputs are copied once into one buffer for the call.
+        The library's batch (about the size of the inputs, plus what was
+        found) lives until every result has been read whole or dropped.
         """
         items = texts if isinstance(texts, Sequence) else list(texts)
-        encoded = [_encode(t) for t in items]
-        count = len(encoded)
+        count = len(items)
         if count == 0:
             return []
         kind = n.INPUT_MESSAGE if messages else n.INPUT_TEXT
 
-        # One buffer for all inputs; the array points into it.
-        blob = b"".join([d for d, _ in encoded])
-        base = n.address_of(blob)
-        lengths = [len(d) for d, _ in encoded]
-        starts = itertools.accumulate(lengths, initial=base)
-        flat = [v for pair in zip(starts, lengths) for v in pair]
-        inputs = (n.Bytes * count).from_buffer_copy(
-            struct.pack(f"@{2 * count}N", *flat)
-        )
+        # UTF-8 of every item, in one buffer the input array points into.
+        # PERF: whole-list operations, not a Python call per item.
+        chars = [isinstance(t, str) for t in items]
+        data = [
+            t.encode() if c else _encode(t)[0] for t, c in zip(items, chars)
+        ]
+        blob = b"".join(data)
+        lengths = array(n.SIZE_T, map(len, data))
+        starts = itertools.accumulate(lengths, initial=n.address_of(blob))
+        pairs = array(n.SIZE_T, bytes(2 * count * lengths.itemsize))
+        pairs[0::2] = array(n.SIZE_T, starts)[:-1]
+        pairs[1::2] = lengths
+        inputs = (n.Bytes * count).from_buffer(pairs)
 
         lib = self._lib
         out = c_void_p()
@@ -206,30 +212,9 @@ class Engine(Handle):
             lib.check(lib.scan_batch(ptr, inputs, count, kind, byref(out)))
         finally:
             self._release()
-        del blob, inputs
-        try:
-            return self._read_batch(out.value, items, encoded, messages, json)
-        finally:
-            lib.batch_free(out)
-
-    def _read_batch(self, batch, items, encoded, messages, json):
-        lib = self._lib
-        reader = self._reader()
-        res = c_void_p()
-        p_res = byref(res)
-        get = lib.batch_get
-        read = reader.result
-        results = []
-        for i, (data, chars) in enumerate(encoded):
-            status = get(batch, i, p_res)
-            if status:
-                lib.check(status)
-            if messages:
-                fields = None
-            else:
-                fields = (Field("body", items[i] if chars else data),)
-            results.append(read(res.value, chars, fields, json))
-        return results
+        del blob, inputs, pairs
+        batch = Batch(lib, out.value or 0, self._entities)
+        return batch.results(items, data, chars, messages, json)
 
     def protect(
         self,
@@ -263,9 +248,9 @@ class Engine(Handle):
         fails; ``InvalidArgumentError`` for a bad level or cipher.
         """
         data, chars = _encode(text)
-        fields = (Field("body", text if chars else data),)
+        original = text if chars else data
         return self._protect(
-            data, n.INPUT_TEXT, chars, fields, keys, cipher, message_id,
+            data, n.INPUT_TEXT, chars, original, keys, cipher, message_id,
             level, json,
         )
 
@@ -289,7 +274,7 @@ class Engine(Handle):
         )
 
     def _protect(
-        self, data, kind, chars, fields, keys, cipher, message_id, level,
+        self, data, kind, chars, text, keys, cipher, message_id, level,
         json,
     ) -> Protected:
         if keys is not None and not isinstance(keys, KeySet):
@@ -324,7 +309,8 @@ class Engine(Handle):
             self._release()
         del mid
         try:
-            result = self._reader().result(out.value, chars, fields, json)
+            read = reader(lib)
+            result = read.whole(out.value, chars, text, json, self._entities)
             return _protected(lib, out.value, result, chars)
         finally:
             lib.result_free(out)
@@ -351,7 +337,9 @@ def _protected(lib, res: int, result: ScanResult, chars: bool) -> Protected:
         return data.decode() if chars else data
 
     raw_log = n.string_at(log_p, log_n * n.TEXT.size)
-    log = [n.string_at(p, k).decode() for p, k in n.TEXT.iter_unpack(raw_log)]
+    log = tuple(
+        [n.string_at(p, k).decode() for p, k in n.TEXT.iter_unpack(raw_log)]
+    )
     return Protected(
         result=result,
         body=text(body_p, body_n),
@@ -424,9 +412,9 @@ class Stream(Handle):
                 self._release()
         chars = bool(self._chars)
         try:
-            fields = (Field("body", "" if chars else b""),)
-            reader = Reader(lib, self._entities)
-            return reader.result(out.value, chars, fields, json)
+            read = reader(lib)
+            empty = "" if chars else b""
+            return read.whole(out.value, chars, empty, json, self._entities)
         finally:
             lib.result_free(out)
 

@@ -1,9 +1,9 @@
 """What a scan gives back: ``ScanResult`` and the values inside it.
 
-A ``ScanResult`` is plain Python data (a named tuple), copied out of the
-library's result object, which is freed before the scan call returns:
-results can be kept, pickled and shared between threads without any
-native handle behind them.
+A ``ScanResult`` is plain Python data, copied out of the library's
+result object: whole before a scan call returns, or, for a batch, the
+classification at once and the rest on first use (see ``ScanResult``).
+Results can be kept, pickled and shared between threads.
 
 Offsets (``start``, ``end`` of findings and keywords) are in the unit of
 the input: code points when the input was a ``str``, bytes when it was
@@ -101,16 +101,42 @@ class Field(NamedTuple):
     text: str | bytes
 
 
-class ScanResult(NamedTuple):
+# The parts of a result, in order; the first four are its scalars (see
+# ScanResult).
+PARTS = (
+    "level",
+    "classification",
+    "confidence",
+    "complete",
+    "id",
+    "findings",
+    "keywords",
+    "risk_factors",
+    "recommended_actions",
+    "warnings",
+    "errors",
+    "fields",
+    "json",
+)
+_ALL = frozenset(PARTS)
+_SCALARS = frozenset(PARTS[:4])
+
+
+class ScanResult:
     """The findings, keywords and classification of one message.
 
-    A named tuple: immutable, comparable, picklable, with no native
-    handle behind it.
+    Plain data: comparable (``==``), picklable, safe to share between
+    threads. A result of ``Engine.scan`` (and ``scan_message``,
+    ``protect``, a stream) is copied out whole before the call returns.
+    A result of ``Engine.scan_batch`` is copied out of the library's
+    batch the first time it is used: the level, classification,
+    confidence and ``complete`` alone when one of them is asked for,
+    everything when anything else is. The library's batch is freed once
+    every result of it has been read whole or dropped.
     """
 
-    #: The record's id: the Message-ID without angle brackets, else
-    #: ``-#0`` (``-#i`` for the ``i``-th message of a batch).
-    id: str
+    __slots__ = PARTS + ("_pending",)
+
     #: The classification as a ``Level``.
     level: Level
     #: The same as its lower-case name: ``"restricted"``.
@@ -119,23 +145,72 @@ class ScanResult(NamedTuple):
     confidence: float
     #: Every byte was read and scanned; when false, ``errors`` says why.
     complete: bool
+    #: The record's id: the Message-ID without angle brackets, else
+    #: ``-#0`` (``-#i`` for the ``i``-th message of a batch).
+    id: str
     #: The findings, sorted by field, then start.
-    findings: list[Finding]
+    findings: tuple[Finding, ...]
     #: The keyword hits, sorted by field, then start.
-    keywords: list[Keyword]
+    keywords: tuple[Keyword, ...]
     #: The reasons for the level, in rule order.
-    risk_factors: list[str]
+    risk_factors: tuple[str, ...]
     #: What the level's policy recommends.
-    recommended_actions: list[str]
+    recommended_actions: tuple[str, ...]
     #: Warnings of decoding (a skipped MIME part, a parser fallback).
-    warnings: list[str]
+    warnings: tuple[str, ...]
     #: What left part of the message unread or unscanned.
-    errors: list[str]
+    errors: tuple[str, ...]
     #: The fields of the message, in field order.
     fields: tuple[Field, ...]
     #: The JSON line ``mailshield scan`` prints for the message, when the
     #: call was asked for it (``json=True``); else None.
     json: str | None
+
+    def __init__(
+        self,
+        level: Level,
+        classification: str,
+        confidence: float,
+        complete: bool,
+        id: str,
+        findings: tuple[Finding, ...],
+        keywords: tuple[Keyword, ...],
+        risk_factors: tuple[str, ...],
+        recommended_actions: tuple[str, ...],
+        warnings: tuple[str, ...],
+        errors: tuple[str, ...],
+        fields: tuple[Field, ...],
+        json: str | None = None,
+    ) -> None:
+        values = (
+            level, classification, confidence, complete, id, findings,
+            keywords, risk_factors, recommended_actions, warnings, errors,
+            fields, json,
+        )
+        for name, value in zip(PARTS, values):
+            object.__setattr__(self, name, value)
+        self._pending = None
+
+    def __getattr__(self, name: str):
+        # Only called for a part not set yet, of a batch result: read it
+        # now, the scalars alone if one of them is asked for.
+        if name not in _ALL:
+            raise AttributeError(name)
+        pending = object.__getattribute__(self, "_pending")
+        if pending is None:
+            raise AttributeError(name)
+        batch, *where = pending
+        batch.read(self, *where, whole=name not in _SCALARS)
+        return object.__getattribute__(self, name)
+
+    def _values(self) -> tuple:
+        return tuple(getattr(self, name) for name in PARTS)
+
+    def replace(self, **parts: object) -> ScanResult:
+        """A copy with some parts changed."""
+        values = dict(zip(PARTS, self._values()))
+        values.update(parts)
+        return ScanResult(**values)
 
     def field(self, name: str) -> Field:
         """The field called ``name``.
@@ -155,6 +230,16 @@ class ScanResult(NamedTuple):
         for f in self.findings:
             out[f.type] = out.get(f.type, 0) + 1
         return out
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ScanResult):
+            return NotImplemented
+        return self._values() == other._values()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self):
+        return (ScanResult, self._values())
 
     def __repr__(self) -> str:
         # The fields hold the whole text: not in the repr.
@@ -185,4 +270,4 @@ class Protected(NamedTuple):
     subject: str | bytes | None
     #: What was done, in the guide's wording ("Replaced 1 SSN
     #: instances").
-    log: list[str]
+    log: tuple[str, ...]
