@@ -122,7 +122,7 @@ fn portability_exports_what_the_subject_sent_without_others_data() {
     let body = &got[0].fields.iter().find(|f| f.name == "body").unwrap().text;
     assert_eq!(
         body,
-        "Bob, call me on (415) 555-0134. Carol is [EMAIL_REDACTED]."
+        "Bob, call me on (415) 555-0134. Carol is [EMAIL_REDACTED].\n"
     );
     let to = &got[0].fields.iter().find(|f| f.name == "to").unwrap().text;
     assert_eq!(to, "[EMAIL_REDACTED]");
