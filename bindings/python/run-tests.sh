@@ -3,7 +3,8 @@
 # library (cargo does nothing when it is up to date), installs the package
 # into the repository's .venv (made when absent, with the pinned packages
 # of .ci/requirements.txt), and runs pytest against
-# target/release/libmailshield.so. Exits non-zero on any failure.
+# target/release/libmailshield.so (under $CARGO_TARGET_DIR when that is
+# set). Exits non-zero on any failure.
 #
 # Usage: bindings/python/run-tests.sh [PYTEST ARGS...]
 # Under MAILSHIELD_CI=1 a test that needs ../shared fails instead of
@@ -15,7 +16,7 @@ say() { printf '== %s\n' "$*" >&2; }
 
 say "python: cargo build --release --lib"
 (cd "$repo" && cargo build --release --lib --locked --quiet)
-lib="$repo/target/release/libmailshield.so"
+lib="${CARGO_TARGET_DIR:-$repo/target}/release/libmailshield.so"
 if [ ! -f "$lib" ]; then
     echo "run-tests.sh: $lib was not built" >&2
     exit 1

@@ -371,3 +371,11 @@ def test_batch_results_read_from_many_threads_at_once(engine):
     for t in threads:
         t.join()
     assert seen == [want] * 4
+
+
+def test_messages_give_byte_offsets_even_from_str(engine):
+    raw = (PARITY / "message.eml").read_bytes()
+    want = engine.scan_message(raw)
+    assert engine.scan_message(raw.decode()) == want
+    [r] = engine.scan_batch([raw.decode()], messages=True)
+    assert r == want

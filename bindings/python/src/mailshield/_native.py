@@ -223,7 +223,8 @@ def candidates(
     environ: dict[str, str] | os._Environ[str],
     package_dir: Path,
 ) -> list[tuple[str, str]]:
-    """The places to try, in order: ``(where, path or name)`` pairs."""
+    """The places to try, in order: ``(where, path or name)`` pairs; an
+    empty path is a place that found nothing."""
     given = environ.get(ENV_VAR)
     if given:
         return [(f"${ENV_VAR}", given)]
@@ -236,11 +237,8 @@ def candidates(
         places.append(
             ("the package directory", str(package_dir / PACKAGED_NAMES[0]))
         )
-    found = ctypes.util.find_library("mailshield")
-    if found:
-        places.append(("ctypes.util.find_library('mailshield')", found))
-    else:
-        places.append(("ctypes.util.find_library('mailshield')", ""))
+    found = ctypes.util.find_library("mailshield") or ""
+    places.append(("ctypes.util.find_library('mailshield')", found))
     places.append(("the system's library path", "libmailshield.so"))
     return places
 
@@ -263,7 +261,9 @@ def open_library(places: list[tuple[str, str]]) -> tuple[str, ctypes.CDLL]:
         try:
             return path, ctypes.CDLL(path)
         except OSError as e:
-            failures.append(f"  {where}: {path}: {e}")
+            # dlopen's message starts with the path already.
+            reason = str(e).removeprefix(f"{path}: ")
+            failures.append(f"  {where}: {path}: {reason}")
     tried = "\n".join(failures)
     hint = (
         f"set {ENV_VAR} to the path of libmailshield.so (built by "
@@ -445,9 +445,8 @@ _loaded: Library | None = None
 def library() -> Library:
     """The library, loaded on first use (thread-safe).
 
-    # Errors
-
-    ``LibraryError`` when no place loads, or its ABI version differs.
+    Raises:
+        ``LibraryError`` when no place loads, or its ABI version differs.
     """
     global _loaded
     lib = _loaded

@@ -110,9 +110,8 @@ def classification_of(value: object) -> DataClassification:
     """A ``DataClassification`` from one, from another enum with the
     same values (the guide's own class), or from its value string.
 
-    # Errors
-
-    ``ValueError`` for anything else.
+    Raises:
+        ``ValueError`` for anything else.
     """
     if isinstance(value, DataClassification):
         return value
@@ -143,10 +142,9 @@ class DataProtectionManager:
             patterns by type, for other packs each entity type mapped to
             None (the patterns live in the pack).
 
-    # Errors
-
-    ``KeySetError`` (a ``ValueError``) for a key that is not a Fernet
-    key; ``RulesError`` for an unknown pack.
+    Raises:
+        ``KeySetError`` (a ``ValueError``) for a key that is not a Fernet key;
+        ``RulesError`` for an unknown pack.
     """
 
     def __init__(self, encryption_key: str | bytes, *, pack: str = "seed"):
@@ -242,10 +240,9 @@ class DataProtectionManager:
         """The clear text of a Fernet token when the classification's
         policy requires encryption, else ``encrypted_data`` unchanged.
 
-        # Errors
-
-        ``CryptoError`` when the token does not open with the key;
-        ``UnicodeDecodeError`` when its clear text is not UTF-8.
+        Raises:
+            ``CryptoError`` when the token does not open with the key;
+            ``UnicodeDecodeError`` when its clear text is not UTF-8.
         """
         policy = self.policies[classification_of(classification)]
         if policy["encryption_required"]:

@@ -48,11 +48,10 @@ __all__ = ["Engine", "Stream"]
 def _encode(text: str | bytes) -> tuple[bytes, bool]:
     """The bytes for the library, and whether offsets are code points.
 
-    # Errors
-
-    ``UnicodeEncodeError`` for a ``str`` with lone surrogates, which
-    UTF-8 cannot hold (the code points of the library's offsets would not
-    be the ``str``'s).
+    Raises:
+        ``UnicodeEncodeError`` for a ``str`` with lone surrogates, which UTF-8
+        cannot hold (the code points of the library's offsets would not be the
+        ``str``'s).
     """
     if isinstance(text, str):
         return text.encode(), True
@@ -74,11 +73,10 @@ class Engine(Handle):
     Compiling takes milliseconds (under 20 ms for the built-in packs):
     make one engine and reuse it.
 
-    # Errors
-
-    ``RulesError`` for an unknown pack name or a custom pack that does
-    not parse or compile (the message names the detector);
-    ``LibraryError`` when the library cannot be loaded.
+    Raises:
+        ``RulesError`` for an unknown pack name or a custom pack that does not
+        parse or compile (the message names the detector); ``LibraryError``
+        when the library cannot be loaded.
     """
 
     __slots__ = ("_lib", "_entities", "pack")
@@ -119,7 +117,9 @@ class Engine(Handle):
 
     @property
     def entities(self) -> tuple[str, ...]:
-        """The entity types the engine finds, in the pack's order."""
+        """The pack's entity table: every type a finding can have, in the
+        table's order (a pack need not detect all of them: the ``seed``
+        pack finds five of these)."""
         return self._entities
 
     def scan(self, text: str | bytes, *, json: bool = False) -> ScanResult:
@@ -197,6 +197,8 @@ class Engine(Handle):
         data = [
             t.encode() if c else _encode(t)[0] for t, c in zip(items, chars)
         ]
+        if messages:
+            chars = [False] * count  # byte offsets into decoded fields
         blob = b"".join(data)
         lengths = array(n.SIZE_T, map(len, data))
         starts = itertools.accumulate(lengths, initial=n.address_of(blob))
@@ -241,11 +243,11 @@ class Engine(Handle):
         The body (and subject) come back as ``str`` for a ``str`` input,
         else ``bytes``.
 
-        # Errors
-
-        ``KeySetError`` when sealing needs a key and none was given, or
-        the key does not fit the cipher; ``CryptoError`` when sealing
-        fails; ``InvalidArgumentError`` for a bad level or cipher.
+        Raises:
+            ``KeySetError`` when sealing needs a key and none was given, or the
+            key does not fit the cipher; ``CryptoError`` when sealing fails;
+            ``InvalidArgumentError`` for an unknown cipher, ``ValueError``
+            for an unknown level.
         """
         data, chars = _encode(text)
         original = text if chars else data
@@ -278,7 +280,8 @@ class Engine(Handle):
         json,
     ) -> Protected:
         if keys is not None and not isinstance(keys, KeySet):
-            raise TypeError(f"keys must be a KeySet, not {type(keys).__name__}")
+            name = type(keys).__name__
+            raise TypeError(f"keys must be a KeySet, not {name}")
         lib = self._lib
         opts = n.ProtectOptions()
         opts.cipher = int(cipher)
@@ -362,11 +365,10 @@ class Stream(Handle):
     A stream is used by one thread at a time (calls from several threads
     are serialised). Use it in ``with`` or ``close`` it.
 
-    # Errors
-
-    ``StateError`` from ``Engine.stream`` when the pack cannot stream
-    (the ``seed`` pack scans whole bodies, as the guide does), and from
-    ``feed`` or ``finish`` after ``finish``.
+    Raises:
+        ``StateError`` from ``Engine.stream`` when the pack cannot stream (the
+        ``seed`` pack scans whole bodies, as the guide does), and from ``feed``
+        or ``finish`` after ``finish``.
     """
 
     __slots__ = ("_lib", "_entities", "_chars", "_serial")

@@ -76,10 +76,9 @@ class KeySet(Handle):
     def generate(cls) -> KeySet:
         """A new set with one fresh AES-256-GCM key.
 
-        # Errors
-
-        ``KeySetError`` or ``CryptoError`` when the system's random
-        generator fails.
+        Raises:
+            ``KeySetError`` or ``CryptoError`` when the system's random
+            generator fails.
         """
         return cls._made(lambda lib, out: lib.keyset_generate(out))
 
@@ -88,10 +87,9 @@ class KeySet(Handle):
         """A set holding one Fernet key, as ``Fernet.generate_key()``
         gives it (URL-safe base64 of 32 bytes).
 
-        # Errors
-
-        ``KeySetError`` (a ``ValueError``) when it is not such a key; the
-        message does not quote it.
+        Raises:
+            ``KeySetError`` (a ``ValueError``) when it is not such a key; the
+            message does not quote it.
         """
         data = to_bytes(key, "key")
         return cls._made(
@@ -102,10 +100,9 @@ class KeySet(Handle):
     def load(cls, path: str | os.PathLike[str]) -> KeySet:
         """Loads a key-set file, as ``mailshield keygen`` writes it.
 
-        # Errors
-
-        ``KeySetError`` when the file cannot be read or is not a key set
-        (the message names the path, never a key).
+        Raises:
+            ``KeySetError`` when the file cannot be read or is not a key set
+            (the message names the path, never a key).
         """
         raw = os.fsencode(path)
         return cls._made(lambda lib, out: lib.keyset_load(raw, out))
@@ -119,11 +116,10 @@ class KeySet(Handle):
         """Seals ``data`` on its own (no scan): an ``ms1:`` envelope bound
         to ``message_id``, or a Fernet token, which binds no id.
 
-        # Errors
-
-        ``InvalidArgumentError`` for ``Cipher.NONE``; ``KeySetError``
-        when the set has no key for the cipher (Fernet needs a Fernet
-        key); ``CryptoError`` when the random generator fails.
+        Raises:
+            ``InvalidArgumentError`` for ``Cipher.NONE``; ``KeySetError`` when
+            the set has no key for the cipher (Fernet needs a Fernet key);
+            ``CryptoError`` when the random generator fails.
         """
         clear = to_bytes(data, "data")
         mid = to_bytes(message_id, "message_id")
@@ -139,11 +135,10 @@ class KeySet(Handle):
         """Opens an ``ms1:`` envelope (bound to ``message_id``: the
         result's id when ``Engine.protect`` sealed it) or a Fernet token.
 
-        # Errors
-
-        ``KeySetError`` when the set holds no key for it; ``CryptoError``
-        when it does not open: a wrong key or id, or a damaged value
-        (which, is deliberately not said).
+        Raises:
+            ``KeySetError`` when the set holds no key for it; ``CryptoError``
+            when it does not open: a wrong key or id, or a damaged value
+            (which of these is deliberately not said).
         """
         data = to_bytes(sealed, "sealed")
         mid = to_bytes(message_id, "message_id")

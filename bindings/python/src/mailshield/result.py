@@ -215,9 +215,8 @@ class ScanResult:
     def field(self, name: str) -> Field:
         """The field called ``name``.
 
-        # Errors
-
-        ``KeyError`` when the message has no such field.
+        Raises:
+            ``KeyError`` when the message has no such field.
         """
         for f in self.fields:
             if f.name == name:
