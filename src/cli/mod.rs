@@ -1,6 +1,9 @@
 //! Argument parsing, dispatch and exit codes.
 
+mod apikeys;
+mod audit;
 mod decrypt;
+mod gdpr;
 mod keys;
 mod output;
 mod pipeline;
@@ -81,6 +84,183 @@ enum Command {
     Rules {
         #[command(subcommand)]
         command: RulesCommand,
+    },
+    /// API keys: create, check, revoke (in the store).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// The hash-chained audit log: append, verify, report.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Data subject requests over mail archives.
+    Gdpr {
+        #[command(subcommand)]
+        command: GdprCommand,
+    },
+}
+
+/// Where API keys live, and the key set their pepper comes from.
+#[derive(Args, Debug)]
+struct StoreArgs {
+    /// The SQLite store (else MAILSHIELD_STORE, else ./mailshield.db).
+    #[arg(long)]
+    store: Option<PathBuf>,
+    /// The key set file (else MAILSHIELD_KEY).
+    #[arg(long)]
+    key_file: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+enum KeysCommand {
+    /// Make a key; it is printed once on stdout, only its hash is kept.
+    Create {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Its owner.
+        #[arg(long)]
+        user: String,
+        /// A permission (repeat for more).
+        #[arg(long = "permission")]
+        permissions: Vec<String>,
+    },
+    /// Read a key from stdin; exit 0 when valid, 1 when refused.
+    Check {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Where the attempt comes from (lockouts are per key and source).
+        #[arg(long, default_value = "cli")]
+        source: String,
+    },
+    /// Revoke a key by its id (the 16 hex digits after `eb_`).
+    Revoke {
+        #[command(flatten)]
+        store: StoreArgs,
+        key_id: String,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum RiskArg {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// Append one event (details redacted) and seal the log.
+    Log {
+        /// The log file.
+        #[arg(long)]
+        log: PathBuf,
+        /// The key set file (else MAILSHIELD_KEY).
+        #[arg(long)]
+        key_file: Option<PathBuf>,
+        /// The event type (`authentication_failed`, `data_access`, ...).
+        #[arg(long = "type")]
+        event_type: String,
+        #[arg(long)]
+        user: Option<String>,
+        #[arg(long)]
+        resource: Option<String>,
+        #[arg(long, value_enum, default_value_t = RiskArg::Low)]
+        risk: RiskArg,
+        #[arg(long)]
+        source_ip: Option<String>,
+        /// A JSON object of details.
+        #[arg(long)]
+        details: Option<String>,
+    },
+    /// Check the chain, the checkpoints and the head; exit 1 when broken.
+    Verify {
+        #[arg(long)]
+        log: PathBuf,
+        /// The key set file (else MAILSHIELD_KEY).
+        #[arg(long)]
+        key_file: Option<PathBuf>,
+    },
+    /// The security report of the last days.
+    Report {
+        #[arg(long)]
+        log: PathBuf,
+        #[arg(long, default_value_t = 30)]
+        days: u64,
+        /// A text table instead of JSON.
+        #[arg(long)]
+        table: bool,
+        /// Local time for business hours, minutes east of UTC.
+        #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
+        utc_offset: i32,
+    },
+}
+
+/// A data subject's identifiers.
+#[derive(Args, Debug)]
+struct SubjectArgs {
+    /// An address of the subject (repeat for more).
+    #[arg(long = "email")]
+    emails: Vec<String>,
+    /// A phone number (repeat for more).
+    #[arg(long = "phone")]
+    phones: Vec<String>,
+    /// A full name (repeat for more).
+    #[arg(long = "name")]
+    names: Vec<String>,
+}
+
+impl SubjectArgs {
+    fn subject(&self) -> mailshield::gdpr::Subject {
+        mailshield::gdpr::Subject {
+            emails: self.emails.clone(),
+            phones: self.phones.clone(),
+            names: self.names.clone(),
+        }
+    }
+}
+
+#[derive(Subcommand, Debug)]
+enum GdprCommand {
+    /// Every message that mentions the subject, as JSON.
+    Access {
+        #[command(flatten)]
+        subject: SubjectArgs,
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+    },
+    /// The messages the subject sent, others' data redacted, as JSON.
+    Export {
+        #[command(flatten)]
+        subject: SubjectArgs,
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+    },
+    /// Copy an mbox with the subject's identifiers redacted.
+    Erase {
+        #[command(flatten)]
+        subject: SubjectArgs,
+        /// Message ids under a legal hold: `<id><TAB><basis>` lines.
+        #[arg(long)]
+        hold: Option<PathBuf>,
+        /// The redacted copy (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+        input: PathBuf,
+    },
+    /// Copy an mbox with the subject's identifiers replaced.
+    Rectify {
+        #[command(flatten)]
+        subject: SubjectArgs,
+        /// The new value.
+        #[arg(long = "to")]
+        new_value: String,
+        /// The rectified copy (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+        input: PathBuf,
     },
 }
 
@@ -210,6 +390,92 @@ pub(crate) fn engine(name: &str) -> Result<Engine, Fatal> {
     Ok(Engine::new(pack)?)
 }
 
+fn run_keys(command: KeysCommand) -> Result<Status, Fatal> {
+    match command {
+        KeysCommand::Create { store, user, permissions } => apikeys::create(
+            store.store.as_deref(),
+            store.key_file.as_deref(),
+            &user,
+            &permissions,
+        ),
+        KeysCommand::Check { store, source } => apikeys::check(
+            store.store.as_deref(),
+            store.key_file.as_deref(),
+            &source,
+        ),
+        KeysCommand::Revoke { store, key_id } => apikeys::revoke(
+            store.store.as_deref(),
+            store.key_file.as_deref(),
+            &key_id,
+        ),
+    }
+}
+
+fn run_audit(command: AuditCommand) -> Result<Status, Fatal> {
+    use mailshield::audit::Risk;
+    match command {
+        AuditCommand::Log {
+            log,
+            key_file,
+            event_type,
+            user,
+            resource,
+            risk,
+            source_ip,
+            details,
+        } => {
+            let risk = match risk {
+                RiskArg::Low => Risk::Low,
+                RiskArg::Medium => Risk::Medium,
+                RiskArg::High => Risk::High,
+                RiskArg::Critical => Risk::Critical,
+            };
+            let args = audit::LogArgs {
+                event_type: &event_type,
+                user: user.as_deref(),
+                resource: resource.as_deref(),
+                risk,
+                source_ip: source_ip.as_deref(),
+                details: details.as_deref(),
+            };
+            audit::log(&log, key_file.as_deref(), &args)
+        }
+        AuditCommand::Verify { log, key_file } => {
+            audit::check(&log, key_file.as_deref())
+        }
+        AuditCommand::Report { log, days, table, utc_offset } => {
+            audit::report(&log, days, table, utc_offset)
+        }
+    }
+}
+
+fn run_gdpr(command: GdprCommand) -> Result<Status, Fatal> {
+    match command {
+        GdprCommand::Access { subject, inputs } => {
+            gdpr::access(&subject.subject(), &inputs, false)
+        }
+        GdprCommand::Export { subject, inputs } => {
+            gdpr::access(&subject.subject(), &inputs, true)
+        }
+        GdprCommand::Erase { subject, hold, out, input } => gdpr::rewrite(
+            &subject.subject(),
+            &input,
+            &out,
+            hold.as_deref(),
+            None,
+        ),
+        GdprCommand::Rectify { subject, new_value, out, input } => {
+            gdpr::rewrite(
+                &subject.subject(),
+                &input,
+                &out,
+                None,
+                Some(&new_value),
+            )
+        }
+    }
+}
+
 /// Runs the command line; the process exit code.
 pub(crate) fn main() -> ExitCode {
     report::install_panic_hook();
@@ -234,6 +500,9 @@ pub(crate) fn main() -> ExitCode {
             RulesCommand::List { show } => rules::list(show.as_deref()),
             RulesCommand::Check { file } => rules::check(&file),
         },
+        Command::Keys { command } => run_keys(command),
+        Command::Audit { command } => run_audit(command),
+        Command::Gdpr { command } => run_gdpr(command),
     };
     match result {
         Ok(status) => status.code(),

@@ -457,6 +457,29 @@ impl KeySet {
     pub fn token_key(&self) -> TokenKey {
         TokenKey::new(self.primary())
     }
+
+    /// 32 secret bytes for one purpose (`label`, such as `mailshield
+    /// api-key pepper v1`), derived by HKDF-SHA256 from the primary key:
+    /// the same key set and label always give the same bytes.
+    ///
+    /// N.B. Rotating the primary key changes them: what was made under
+    /// the old bytes (API key hashes, audit checkpoints) then needs the
+    /// key set that made it.
+    pub fn derive_secret(&self, label: &[u8]) -> [u8; KEY_LEN] {
+        struct Len;
+        impl hkdf::KeyType for Len {
+            fn len(&self) -> usize {
+                KEY_LEN
+            }
+        }
+        let info = [label];
+        let prk = hkdf_prk(&self.primary().material[..]);
+        let mut out = [0u8; KEY_LEN];
+        prk.expand(&info, Len)
+            .and_then(|okm| okm.fill(&mut out))
+            .expect("N.B. HKDF-SHA256 can expand to 32 bytes");
+        out
+    }
 }
 
 impl fmt::Debug for KeySet {

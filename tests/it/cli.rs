@@ -427,3 +427,166 @@ fn sample_mailbox_of_the_readme() {
     assert_eq!(levels, ["restricted", "restricted", "restricted", "internal"]);
     assert_eq!(summary_messages(&stderr(&out)), 4);
 }
+
+/// Runs `mailshield` with `stdin` as its input.
+fn run_with_stdin(args: &[&str], stdin: &str) -> Output {
+    let mut child = mailshield()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn keys_create_check_and_revoke() {
+    let dir = TempDir::new("cli-keys");
+    let key_file = keygen(&dir);
+    let store = dir.join("s.db");
+    let s = store.to_str().unwrap();
+    let base = ["--key-file", key_file.as_str(), "--store", s];
+    let mut args = vec!["keys", "create"];
+    args.extend(base);
+    args.extend(["--user", "alice", "--permission", "scan"]);
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let key = String::from_utf8(out.stdout).unwrap();
+    let key = key.trim_end();
+    assert!(key.starts_with("eb_") && key.len() == 63, "{key}");
+    // The store holds no secret.
+    let db = std::fs::read(&store).unwrap();
+    assert!(!db.windows(43).any(|w| w == key[20..].as_bytes()));
+
+    let mut check = vec!["keys", "check"];
+    check.extend(base);
+    let out = run_with_stdin(&check, &format!("{key}\n"));
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "{\"valid\":true,\"reason\":null,\"user_id\":\"alice\",\"permissions\":[\"scan\"]}\n"
+    );
+    let forged = format!("{}{}\n", &key[..20], "A".repeat(43));
+    let out = run_with_stdin(&check, &forged);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "{\"valid\":false,\"reason\":\"forged\",\"user_id\":null,\"permissions\":[]}\n"
+    );
+
+    let mut revoke = vec!["keys", "revoke"];
+    revoke.extend(base);
+    revoke.push(&key[3..19]);
+    assert_eq!(run(&revoke).status.code(), Some(0));
+    let out = run_with_stdin(&check, &format!("{key}\n"));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("\"reason\":\"revoked\"")
+    );
+}
+
+#[test]
+fn audit_log_verify_and_report() {
+    let dir = TempDir::new("cli-audit");
+    let key_file = keygen(&dir);
+    let log = dir.join("audit.log");
+    let l = log.to_str().unwrap();
+    for i in 0..3 {
+        let details = format!("{{\"note\":\"try {i} by bob@example.com\"}}");
+        let out = run(&[
+            "audit",
+            "log",
+            "--log",
+            l,
+            "--key-file",
+            &key_file,
+            "--type",
+            "authentication_failed",
+            "--user",
+            "bob",
+            "--details",
+            &details,
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!("{}\n", 2 * i)
+        );
+    }
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(!text.contains("bob@example.com"));
+    let verify = ["audit", "verify", "--log", l, "--key-file", &key_file];
+    let out = run(&verify);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "{\"broken\":null,\"checkpoints\":3,\"events\":3,\"head_checked\":true,\"valid\":true}\n"
+    );
+    std::fs::write(&log, text.replace("try 1", "try 9")).unwrap();
+    let out = run(&verify);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("the chain breaks at entry 2")
+    );
+
+    let out = run(&["audit", "report", "--log", l]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["summary"]["total_events"], 3);
+    assert_eq!(report["user_activity"]["bob"]["failed_logins"], 3);
+}
+
+#[test]
+fn gdpr_access_and_erase_an_mbox() {
+    let dir = TempDir::new("cli-gdpr");
+    let mbox = dir.join("a.mbox");
+    std::fs::write(
+        &mbox,
+        "From x Thu Dec  3 10:00:00 2026\nFrom: alice@example.com\n\
+         Message-ID: <a1@example.com>\n\nHi, alice@example.com here.\n\n\
+         From x Thu Dec  3 10:00:00 2026\nFrom: malice@example.com\n\
+         Message-ID: <a2@example.com>\n\nNot her.\n\n\
+         From x Thu Dec  3 10:00:00 2026\nFrom: bob@example.com\n\
+         Message-ID: <a3@example.com>\n\nCc alice@example.com, held.\n",
+    )
+    .unwrap();
+    let m = mbox.to_str().unwrap();
+    let out = run(&["gdpr", "access", "--email", "alice@example.com", m]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = doc["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["a1@example.com", "a3@example.com"]);
+
+    let hold = dir.join("hold.tsv");
+    std::fs::write(&hold, "a3@example.com\tcourt order 12\n").unwrap();
+    let copy = dir.join("erased.mbox");
+    let out = run(&[
+        "gdpr",
+        "erase",
+        "--email",
+        "alice@example.com",
+        "--hold",
+        hold.to_str().unwrap(),
+        "--out",
+        copy.to_str().unwrap(),
+        m,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["changed"], serde_json::json!(["a1@example.com"]));
+    assert_eq!(report["held"][0]["basis"], "court order 12");
+    let erased = std::fs::read_to_string(&copy).unwrap();
+    // Left: the held message, and `malice@`, which is someone else.
+    assert_eq!(erased.matches("alice@example.com").count(), 2);
+    assert!(erased.contains("Cc alice@example.com, held."));
+    assert!(erased.contains("Hi, [REDACTED] here."));
+    assert!(erased.contains("malice@example.com"));
+}
