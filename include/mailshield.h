@@ -227,6 +227,42 @@ typedef struct {
     mailshield_bytes text;
 } mailshield_field;
 
+// Every part of a result in one read: the summary and each list, as a
+// pointer to its first item and a count. Everything points into the
+// result.
+typedef struct {
+    // Level, confidence, completeness, id.
+    mailshield_summary summary;
+    // The findings, sorted by field and start.
+    const mailshield_finding *findings;
+    // Their number.
+    size_t findings_len;
+    // The keyword hits.
+    const mailshield_keyword *keywords;
+    // Their number.
+    size_t keywords_len;
+    // The fields.
+    const mailshield_field *fields;
+    // Their number.
+    size_t fields_len;
+    // The risk factors.
+    const mailshield_text *risk_factors;
+    // Their number.
+    size_t risk_factors_len;
+    // The recommended actions.
+    const mailshield_text *recommended_actions;
+    // Their number.
+    size_t recommended_actions_len;
+    // The warnings.
+    const mailshield_text *warnings;
+    // Their number.
+    size_t warnings_len;
+    // The errors.
+    const mailshield_text *errors;
+    // Their number.
+    size_t errors_len;
+} mailshield_result_view;
+
 // The protected copy of a message, from `mailshield_protect`.
 typedef struct {
     // The redacted (and, where the policy says, truncated) body, in
@@ -425,8 +461,10 @@ mailshield_status mailshield_engine_from_toml(const uint8_t *toml,
                                               size_t len,
                                               mailshield_engine **out);
 
-// The entity types the engine finds, in its order (a finding's `entity`
-// indexes this list): `*items` gets `*count` texts owned by the engine.
+// The entity table of the engine's pack (a finding's `entity` indexes
+// it): `*items` gets `*count` texts owned by the engine. It lists every
+// type the pack defines, found or not; [`mailshield_engine_entity_order`]
+// gives the order reports use.
 //
 // # Errors
 //
@@ -438,6 +476,22 @@ mailshield_status mailshield_engine_from_toml(const uint8_t *toml,
 mailshield_status mailshield_engine_entities(const mailshield_engine *engine,
                                              const mailshield_text **items,
                                              size_t *count);
+
+// The order in which reports list entity types (counts, the guide's
+// `detected_pii`): the types as the pack's detectors first name them,
+// then the others. `*items` gets `*count` indexes into the entity table,
+// owned by the engine.
+//
+// # Errors
+//
+// `NULL_ARGUMENT`.
+//
+// # Safety
+//
+// `engine` is a live engine; `items` and `count` are writable.
+mailshield_status mailshield_engine_entity_order(const mailshield_engine *engine,
+                                                 const uint32_t **items,
+                                                 size_t *count);
 
 // Frees an engine; null is ignored. Results and streams made from it
 // stay valid.
@@ -462,7 +516,9 @@ void mailshield_engine_free(mailshield_engine *engine);
 mailshield_status mailshield_keyset_generate(mailshield_keyset **out);
 
 // A key set holding one Fernet key, given as Python's
-// `Fernet.generate_key()` prints it (URL-safe base64 of 32 bytes).
+// `Fernet.generate_key()` prints it (URL-safe base64 of 32 bytes). It
+// seals Fernet tokens with the key, and AES-256-GCM envelopes with a
+// subkey derived from it (so both ciphers work with it).
 //
 // # Errors
 //
@@ -561,6 +617,19 @@ mailshield_status mailshield_protect(const mailshield_engine *engine,
 // `result` is a live result; `out` is null or writable.
 mailshield_status mailshield_result_summary(const mailshield_result *result,
                                             mailshield_summary *out);
+
+// Reads every part of a result at once: what the summary and the list
+// accessors give, in one call.
+//
+// # Errors
+//
+// `NULL_ARGUMENT`.
+//
+// # Safety
+//
+// `result` is a live result; `out` is null or writable.
+mailshield_status mailshield_result_read(const mailshield_result *result,
+                                         mailshield_result_view *out);
 
 // The findings, sorted by field and start: `*count` views at `*items`.
 //

@@ -45,6 +45,12 @@ use crate::crypto::{format_rfc3339, parse_rfc3339};
 use crate::engine::Engine;
 use crate::protect::redact;
 
+/// The label of the checkpoint key a key set gives audit logs
+/// ([`KeySet::derive_secret`]), shared by the command line and the C ABI.
+///
+/// [`KeySet::derive_secret`]: crate::crypto::KeySet::derive_secret
+pub const CHECKPOINT_KEY_LABEL: &[u8] = b"mailshield audit checkpoint v1";
+
 /// How risky an event is.
 #[derive(
     Clone,

@@ -31,7 +31,13 @@ use ring::hmac;
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::Serialize;
 
+use crate::crypto::KeySet;
 use crate::store::{KeyRecord, Lockout, Store, StoreError};
+
+/// The label of the pepper a key set gives API keys
+/// ([`KeySet::derive_secret`]): the command line and the C ABI use it, so
+/// keys made by one are checked by the other.
+pub const PEPPER_LABEL: &[u8] = b"mailshield api-key pepper v1";
 
 /// How long a new key is valid: 90 days.
 pub const KEY_LIFETIME: u64 = 90 * 24 * 60 * 60;
@@ -164,6 +170,11 @@ impl<S: Store> ApiKeys<S> {
             pepper: hmac::Key::new(hmac::HMAC_SHA256, pepper),
             lockout: Lockout::default(),
         }
+    }
+
+    /// Keys in `store`, peppered by `keys` ([`PEPPER_LABEL`]).
+    pub fn with_key_set(store: S, keys: &KeySet) -> ApiKeys<S> {
+        ApiKeys::new(store, &keys.derive_secret(PEPPER_LABEL))
     }
 
     /// The store.

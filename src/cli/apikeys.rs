@@ -14,9 +14,6 @@ use mailshield::store::SqliteStore;
 
 use super::{Fatal, Status};
 
-/// The label of the pepper derived from the key set.
-const PEPPER: &[u8] = b"mailshield api-key pepper v1";
-
 /// The store a command uses.
 pub(crate) fn store_path(given: Option<&Path>) -> PathBuf {
     given
@@ -33,7 +30,7 @@ fn api_keys(
     let path = store_path(store);
     let store = SqliteStore::open(&path)
         .map_err(|e| Fatal(format!("{}: {e}", path.display())))?;
-    Ok(ApiKeys::new(store, &keys.derive_secret(PEPPER)))
+    Ok(ApiKeys::with_key_set(store, &keys))
 }
 
 /// `keys create`: prints the new key once on stdout.

@@ -8,18 +8,16 @@ use std::path::Path;
 use mailshield::audit::report::Builder;
 use mailshield::audit::rules::Config;
 use mailshield::audit::{
-    AuditLog, Event, Risk, head_path, read_events, verify,
+    AuditLog, CHECKPOINT_KEY_LABEL, Event, Risk, head_path, read_events,
+    verify,
 };
 use mailshield::crypto::unix_now;
 use mailshield::engine::Engine;
 
 use super::{Fatal, Status};
 
-/// The label of the checkpoint key derived from the key set.
-const CHECKPOINT_KEY: &[u8] = b"mailshield audit checkpoint v1";
-
 fn audit_key(key_file: Option<&Path>) -> Result<[u8; 32], Fatal> {
-    Ok(super::keys::load(key_file)?.derive_secret(CHECKPOINT_KEY))
+    Ok(super::keys::load(key_file)?.derive_secret(CHECKPOINT_KEY_LABEL))
 }
 
 /// What `audit log` appends.

@@ -18,6 +18,8 @@ pub struct EngineHandle {
     /// The entity type names, in the engine's order.
     _names: Frozen,
     name_views: Vec<Text>,
+    /// Entity indexes in report order ([`Engine::entity_order`]).
+    order: Vec<u32>,
 }
 
 impl EngineHandle {
@@ -31,7 +33,17 @@ impl EngineHandle {
             .collect();
         let names = arena.freeze();
         let name_views = marks.into_iter().map(|m| names.text(m)).collect();
-        EngineHandle { engine: Arc::new(engine), _names: names, name_views }
+        let order = engine
+            .entity_order()
+            .into_iter()
+            .map(|e| u32::try_from(e).unwrap_or(u32::MAX))
+            .collect();
+        EngineHandle {
+            engine: Arc::new(engine),
+            _names: names,
+            name_views,
+            order,
+        }
     }
 }
 
@@ -133,8 +145,10 @@ pub unsafe extern "C" fn mailshield_engine_from_toml(
     })
 }
 
-/// The entity types the engine finds, in its order (a finding's `entity`
-/// indexes this list): `*items` gets `*count` texts owned by the engine.
+/// The entity table of the engine's pack (a finding's `entity` indexes
+/// it): `*items` gets `*count` texts owned by the engine. It lists every
+/// type the pack defines, found or not; [`mailshield_engine_entity_order`]
+/// gives the order reports use.
 ///
 /// # Errors
 ///
@@ -159,6 +173,37 @@ pub unsafe extern "C" fn mailshield_engine_entities(
         unsafe {
             put(items, e.name_views.as_ptr(), "items")?;
             put(count, e.name_views.len(), "count")
+        }
+    })
+}
+
+/// The order in which reports list entity types (counts, the guide's
+/// `detected_pii`): the types as the pack's detectors first name them,
+/// then the others. `*items` gets `*count` indexes into the entity table,
+/// owned by the engine.
+///
+/// # Errors
+///
+/// `NULL_ARGUMENT`.
+///
+/// # Safety
+///
+/// `engine` is a live engine; `items` and `count` are writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mailshield_engine_entity_order(
+    engine: *const EngineHandle,
+    items: *mut *const u32,
+    count: *mut usize,
+) -> Status {
+    call("mailshield_engine_entity_order", || {
+        // SAFETY: the caller promises a live engine and writable outs.
+        let e = unsafe { handle(engine, "engine") }?;
+        if count.is_null() {
+            return Err(super::null("count"));
+        }
+        unsafe {
+            put(items, e.order.as_ptr(), "items")?;
+            put(count, e.order.len(), "count")
         }
     })
 }
@@ -202,7 +247,9 @@ pub unsafe extern "C" fn mailshield_keyset_generate(
 }
 
 /// A key set holding one Fernet key, given as Python's
-/// `Fernet.generate_key()` prints it (URL-safe base64 of 32 bytes).
+/// `Fernet.generate_key()` prints it (URL-safe base64 of 32 bytes). It
+/// seals Fernet tokens with the key, and AES-256-GCM envelopes with a
+/// subkey derived from it (so both ciphers work with it).
 ///
 /// # Errors
 ///

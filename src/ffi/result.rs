@@ -6,8 +6,8 @@ use std::sync::{Arc, OnceLock};
 use super::{
     Arena, Bytes, Converter, EngineHandle, Error, FieldView, FindingView,
     Frozen, KeysetHandle, KeywordView, NO_TEXT, Offsets, Outcome,
-    ProtectedView, Status, Summary, Text, bytes, call, clear, free, give,
-    handle, input, need_out, put,
+    ProtectedView, ResultView, Status, Summary, Text, bytes, call, clear,
+    free, give, handle, input, need_out, put,
 };
 use crate::batch::body_field;
 use crate::batch::record::{
@@ -537,6 +537,45 @@ pub unsafe extern "C" fn mailshield_result_summary(
         // SAFETY: the caller promises a live result and a writable out.
         let r = unsafe { handle(result, "result") }?;
         unsafe { put(out, r.summary, "out") }
+    })
+}
+
+/// Reads every part of a result at once: what the summary and the list
+/// accessors give, in one call.
+///
+/// # Errors
+///
+/// `NULL_ARGUMENT`.
+///
+/// # Safety
+///
+/// `result` is a live result; `out` is null or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mailshield_result_read(
+    result: *const ResultHandle,
+    out: *mut ResultView,
+) -> Status {
+    call("mailshield_result_read", || {
+        // SAFETY: the caller promises a live result and a writable out.
+        let r = unsafe { handle(result, "result") }?;
+        let view = ResultView {
+            summary: r.summary,
+            findings: r.findings.as_ptr(),
+            findings_len: r.findings.len(),
+            keywords: r.keywords.as_ptr(),
+            keywords_len: r.keywords.len(),
+            fields: r.fields.as_ptr(),
+            fields_len: r.fields.len(),
+            risk_factors: r.risk_factors.as_ptr(),
+            risk_factors_len: r.risk_factors.len(),
+            recommended_actions: r.actions.as_ptr(),
+            recommended_actions_len: r.actions.len(),
+            warnings: r.warnings.as_ptr(),
+            warnings_len: r.warnings.len(),
+            errors: r.errors.as_ptr(),
+            errors_len: r.errors.len(),
+        };
+        unsafe { put(out, view, "out") }
     })
 }
 

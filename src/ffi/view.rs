@@ -111,6 +111,44 @@ pub struct Summary {
     pub id: Text,
 }
 
+/// Every part of a result in one read: the summary and each list, as a
+/// pointer to its first item and a count. Everything points into the
+/// result.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct ResultView {
+    /// Level, confidence, completeness, id.
+    pub summary: Summary,
+    /// The findings, sorted by field and start.
+    pub findings: *const FindingView,
+    /// Their number.
+    pub findings_len: usize,
+    /// The keyword hits.
+    pub keywords: *const KeywordView,
+    /// Their number.
+    pub keywords_len: usize,
+    /// The fields.
+    pub fields: *const FieldView,
+    /// Their number.
+    pub fields_len: usize,
+    /// The risk factors.
+    pub risk_factors: *const Text,
+    /// Their number.
+    pub risk_factors_len: usize,
+    /// The recommended actions.
+    pub recommended_actions: *const Text,
+    /// Their number.
+    pub recommended_actions_len: usize,
+    /// The warnings.
+    pub warnings: *const Text,
+    /// Their number.
+    pub warnings_len: usize,
+    /// The errors.
+    pub errors: *const Text,
+    /// Their number.
+    pub errors_len: usize,
+}
+
 /// The protected copy of a message, from `mailshield_protect`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]

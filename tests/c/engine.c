@@ -44,6 +44,34 @@ static long entity_index(const mailshield_engine *engine, const char *name) {
     return -1;
 }
 
+/* Report order: types as the detectors first name them, then the rest;
+ * every index of the entity table once. */
+static void test_entity_order(void) {
+    mailshield_engine *engine = check_engine("seed");
+    const uint32_t *order = NULL;
+    const mailshield_text *names = NULL;
+    size_t n = 0, n_names = 0;
+    static const char *const first[] = {"SSN", "CREDIT_CARD", "EMAIL",
+                                        "PHONE", "IP_ADDRESS"};
+
+    if (CHECK_OK(mailshield_engine_entity_order(engine, &order, &n)) &&
+        CHECK_OK(mailshield_engine_entities(engine, &names, &n_names)) &&
+        CHECK_SIZE(n, n_names)) {
+        for (size_t i = 0; i < 5; i++) {
+            CHECK(order[i] < n_names);
+            CHECK_TEXT(names[order[i]], first[i]);
+        }
+        for (size_t e = 0; e < n_names; e++) {
+            size_t seen = 0;
+
+            for (size_t i = 0; i < n; i++)
+                seen += order[i] == e;
+            CHECK(seen == 1);
+        }
+    }
+    mailshield_engine_free(engine);
+}
+
 /* The version is the package's, as Cargo.toml gives it; the ABI's. */
 static void test_version(const char *root) {
     const char *v = mailshield_version();
@@ -256,6 +284,7 @@ int main(int argc, char **argv) {
     CHECK(strcmp(mailshield_last_error(), "") == 0);
     test_version(root);
     test_builtin_engines();
+    test_entity_order();
     test_unknown_builtin();
     test_example_pack(root);
     test_ticket_pack();

@@ -52,6 +52,14 @@ static void test_engines(void) {
                    "mailshield_engine_from_toml");
     CHECK(e == NULL);
 
+    CHECK_NULL(mailshield_engine_entity_order(
+                   NULL, &(const uint32_t *){NULL}, &count),
+               "mailshield_engine_entity_order", "engine");
+    CHECK_NULL(mailshield_engine_entity_order(engine, NULL, &count),
+               "mailshield_engine_entity_order", "items");
+    CHECK_NULL(mailshield_engine_entity_order(
+                   engine, &(const uint32_t *){NULL}, NULL),
+               "mailshield_engine_entity_order", "count");
     CHECK_NULL(mailshield_engine_entities(NULL, &items, &count),
                "mailshield_engine_entities", "engine");
     CHECK_NULL(mailshield_engine_entities(engine, NULL, &count),
@@ -251,6 +259,10 @@ static void test_results(void) {
     mailshield_result_free(r);
 
     /* The accessors. */
+    CHECK_NULL(mailshield_result_read(NULL, &(mailshield_result_view){0}),
+               "mailshield_result_read", "result");
+    CHECK_NULL(mailshield_result_read(result, NULL), "mailshield_result_read",
+               "out");
     CHECK_NULL(mailshield_result_summary(NULL, &summary),
                "mailshield_result_summary", "result");
     CHECK_NULL(mailshield_result_summary(result, NULL),

@@ -466,6 +466,38 @@ static void test_no_protected_copy(const mailshield_engine *engine) {
     mailshield_result_free(result);
 }
 
+/* One read gives what every accessor gives, the same pointers. */
+static void test_read_all(const mailshield_engine *engine) {
+    mailshield_result *result = check_scan_text(engine, PLAIN);
+    mailshield_result_view v;
+    const mailshield_finding *f = NULL;
+    const mailshield_keyword *k = NULL;
+    const mailshield_field *fields = NULL;
+    const mailshield_text *risks = NULL, *actions = NULL, *warnings = NULL;
+    const mailshield_text *errors = NULL;
+    size_t nf, nk, nfields, nr, na, nw, ne;
+    mailshield_summary s = check_summary(result);
+
+    if (!CHECK_OK(mailshield_result_read(result, &v)))
+        return;
+    CHECK_OK(mailshield_result_findings(result, &f, &nf));
+    CHECK_OK(mailshield_result_keywords(result, &k, &nk));
+    CHECK_OK(mailshield_result_fields(result, &fields, &nfields));
+    CHECK_OK(mailshield_result_risk_factors(result, &risks, &nr));
+    CHECK_OK(mailshield_result_recommended_actions(result, &actions, &na));
+    CHECK_OK(mailshield_result_warnings(result, &warnings, &nw));
+    CHECK_OK(mailshield_result_errors(result, &errors, &ne));
+    CHECK(v.findings == f && v.findings_len == nf && nf == 4);
+    CHECK(v.keywords == k && v.keywords_len == nk && nk == 1);
+    CHECK(v.fields == fields && v.fields_len == nfields);
+    CHECK(v.risk_factors == risks && v.risk_factors_len == nr && nr == 2);
+    CHECK(v.recommended_actions == actions && v.recommended_actions_len == na);
+    CHECK(v.warnings_len == nw && v.errors_len == ne);
+    CHECK(v.summary.level == s.level && v.summary.id.ptr == s.id.ptr);
+    CHECK(v.summary.complete == s.complete);
+    mailshield_result_free(result);
+}
+
 int main(void) {
     mailshield_engine *engine = check_engine("default");
 
@@ -482,6 +514,7 @@ int main(void) {
     test_nothing(engine);
     test_bad_kind(engine);
     test_no_protected_copy(engine);
+    test_read_all(engine);
     mailshield_engine_free(engine);
     mailshield_result_free(NULL);
     return check_report("scan");

@@ -518,3 +518,34 @@ fn decrypt_tells_damaged_envelopes_from_missing_keys() {
     assert_eq!(mailshield_abi_version(), MAILSHIELD_ABI_VERSION);
     unsafe { mailshield_keyset_free(keys) };
 }
+
+#[test]
+fn one_read_gives_every_part_and_the_report_order() {
+    let e = engine(c"seed");
+    let r = scan(e, b"SSN 536-90-1234, mail a@example.com", 0);
+    let mut v = std::mem::MaybeUninit::<ResultView>::uninit();
+    assert_eq!(
+        unsafe { mailshield_result_read(r, v.as_mut_ptr()) },
+        Status::Ok
+    );
+    let v = unsafe { v.assume_init() };
+    let found = findings(r);
+    assert_eq!((v.findings, v.findings_len), (found.as_ptr(), found.len()));
+    assert_eq!(text(v.summary.classification), "restricted");
+
+    let (mut order, mut n) = (ptr::null(), 0);
+    let status =
+        unsafe { mailshield_engine_entity_order(e, &mut order, &mut n) };
+    assert_eq!(status, Status::Ok);
+    let order = unsafe { std::slice::from_raw_parts(order, n) };
+    let (mut names, mut m) = (ptr::null(), 0);
+    unsafe { mailshield_engine_entities(e, &mut names, &mut m) };
+    let names = unsafe { std::slice::from_raw_parts(names, m) };
+    let first: Vec<String> =
+        order[..5].iter().map(|&i| text(names[i as usize])).collect();
+    assert_eq!(first, ["SSN", "CREDIT_CARD", "EMAIL", "PHONE", "IP_ADDRESS"]);
+    unsafe {
+        mailshield_result_free(r);
+        mailshield_engine_free(e);
+    }
+}
