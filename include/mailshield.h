@@ -9,15 +9,16 @@
  *   until the next failing call on that thread. Messages never quote
  *   input or keys.
  * - Who frees what: each handle the caller receives through an out
- *   pointer (engine, keyset, result, batch, stream, buffer) is freed by
- *   its own _free function, which accepts NULL. Results obtained from
- *   mailshield_batch_get belong to their batch. Views (mailshield_text,
- *   mailshield_bytes and the structs holding them) point into the handle
- *   they came from and stay valid until it is freed. Text is UTF-8 with a
- *   NUL after its length.
- * - Threads: engines and key sets may be used by many threads at once;
- *   results and batches may be read by many threads at once; a stream is
- *   used by one thread at a time. No call keeps a pointer it was given.
+ *   pointer (engine, keyset, result, batch, stream, buffer, apikeys,
+ *   audit) is freed by its own _free function, which accepts NULL.
+ *   Results obtained from mailshield_batch_get belong to their batch.
+ *   Views (mailshield_text, mailshield_bytes and the structs holding
+ *   them) point into the handle they came from and stay valid until it
+ *   is freed. Text is UTF-8 with a NUL after its length.
+ * - Threads: engines, key sets, key stores and audit logs may be used by
+ *   many threads at once; results and batches may be read by many
+ *   threads at once; a stream is used by one thread at a time. No call
+ *   keeps a pointer it was given.
  * - No panic crosses this boundary: MAILSHIELD_STATUS_INTERNAL instead.
  */
 
@@ -32,6 +33,24 @@
 // constant of the header changes incompatibly. A binding checks it
 // against the value it was written for.
 #define MAILSHIELD_ABI_VERSION 1
+
+// The key is valid.
+#define MAILSHIELD_KEY_VALID 0
+
+// Not a key of the grammar, or no key has its id.
+#define MAILSHIELD_KEY_UNKNOWN 1
+
+// A known id with a wrong secret.
+#define MAILSHIELD_KEY_FORGED 2
+
+// Past its expiry.
+#define MAILSHIELD_KEY_EXPIRED 3
+
+// Revoked.
+#define MAILSHIELD_KEY_REVOKED 4
+
+// Locked for this source after failed attempts.
+#define MAILSHIELD_KEY_LOCKED 5
 
 // The buffer is plain text: one field, `body`.
 #define MAILSHIELD_INPUT_TEXT 0
@@ -87,7 +106,17 @@ typedef enum {
     // A bug inside mailshield (a caught panic). A stream that hits one
     // cannot go on; every other handle is as it was before the call.
     MAILSHIELD_STATUS_INTERNAL = 7,
+    // A file or database of the adapters (key store, audit log) could
+    // not be opened, read or written.
+    MAILSHIELD_STATUS_IO = 8,
 } mailshield_status;
+
+// API keys in a SQLite store. Shared by any number of threads at once.
+typedef struct mailshield_apikeys mailshield_apikeys;
+
+// An audit log open for appending. Shared by any number of threads at
+// once.
+typedef struct mailshield_audit mailshield_audit;
 
 // The results of a batch, one per buffer in input order. Read it from
 // any number of threads at once; free it with [`mailshield_batch_free`].
@@ -297,6 +326,114 @@ uint32_t mailshield_abi_version(void);
 
 // The library's version, as `major.minor.patch`. Static; never null.
 const char *mailshield_version(void);
+
+// Opens the API key store at `path` (a SQLite file, created if needed),
+// with hashes peppered by `keys` as `mailshield keys` does, so keys made
+// by the command line check here.
+//
+// # Errors
+//
+// `NULL_ARGUMENT`, `INVALID_ARGUMENT` for a path that is not UTF-8, `IO`
+// when the store cannot be opened.
+//
+// # Safety
+//
+// `path` is a NUL-terminated string, `keys` a live key set, `out` null
+// or writable.
+mailshield_status mailshield_apikeys_open(const char *path,
+                                          const mailshield_keyset *keys,
+                                          mailshield_apikeys **out);
+
+// Checks the API key in `key` presented from `source` now: `*reason`
+// gets a `MAILSHIELD_KEY_` value (`VALID` when accepted), and, when
+// `verdict` is not null, `*verdict` a new buffer with the verdict as
+// JSON: `{"valid", "reason", "user_id", "permissions"}`. A refused key
+// is not an error.
+//
+// # Errors
+//
+// `NULL_ARGUMENT`, `INVALID_ARGUMENT` for a source that is not UTF-8,
+// `IO` when the store fails.
+//
+// # Safety
+//
+// `keys` is a live store handle, `key` points to `len` readable bytes,
+// `source` is a NUL-terminated string, `reason` is writable and
+// `verdict` null or writable.
+mailshield_status mailshield_apikeys_check(const mailshield_apikeys *keys,
+                                           const uint8_t *key,
+                                           size_t len,
+                                           const char *source,
+                                           int32_t *reason,
+                                           mailshield_buffer **verdict);
+
+// Frees a store handle; null is ignored.
+//
+// # Safety
+//
+// `keys` is null or a live store handle, not used after the call.
+void mailshield_apikeys_free(mailshield_apikeys *keys);
+
+// Opens the audit log at `path` for appending (created if needed), its
+// checkpoints keyed by `keys` as `mailshield audit` keys them, and the
+// strings of event details redacted by `engine` (null: written as
+// given).
+//
+// # Errors
+//
+// `NULL_ARGUMENT`, `INVALID_ARGUMENT` for a path that is not UTF-8, `IO`
+// when the log cannot be opened or its last line is torn.
+//
+// # Safety
+//
+// `path` is a NUL-terminated string, `keys` a live key set, `engine`
+// null or a live engine, `out` null or writable.
+mailshield_status mailshield_audit_open(const char *path,
+                                        const mailshield_keyset *keys,
+                                        const mailshield_engine *engine,
+                                        mailshield_audit **out);
+
+// Appends one event, given as a JSON object with `event_type` and any of
+// `event_id`, `timestamp` (RFC 3339; default now), `user_id`,
+// `resource`, `details` (an object), `risk_level` (`low` to
+// `critical`), `source_ip`, `user_agent`, `session_id`. When this returns
+// `OK` the line is on disk and `*seq` (when not null) holds its number.
+//
+// # Errors
+//
+// `NULL_ARGUMENT`, `INVALID_ARGUMENT` when the JSON is not such an
+// event, `IO` when the write fails: then nothing was logged and the
+// audited operation should fail too.
+//
+// # Safety
+//
+// `log` is a live audit handle, `event` points to `len` readable bytes,
+// `seq` is null or writable.
+mailshield_status mailshield_audit_append(const mailshield_audit *log,
+                                          const uint8_t *event,
+                                          size_t len,
+                                          uint64_t *seq);
+
+// Writes a checkpoint now, sealing what was appended so far.
+//
+// # Errors
+//
+// `NULL_ARGUMENT`, `IO` when the write fails.
+//
+// # Safety
+//
+// `log` is a live audit handle.
+mailshield_status mailshield_audit_checkpoint(const mailshield_audit *log);
+
+// Closes an audit log with a final checkpoint, then frees it; null is
+// ignored. A checkpoint that cannot be written is lost: call
+// [`mailshield_audit_checkpoint`] first to see its status.
+//
+// # Safety
+//
+// `log` is null or a live audit handle, not used by any other thread
+// during the call, and not used after it.
+void mailshield_audit_free(mailshield_audit *log);
 
 // Scans `count` buffers on every core of the library's thread pool (the
 // process-wide rayon pool) and waits for all of them.

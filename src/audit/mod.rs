@@ -34,7 +34,7 @@ use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use ring::{digest, hmac};
 use serde::{Deserialize, Serialize};
@@ -131,6 +131,76 @@ impl Event {
             session_id: None,
         }
     }
+}
+
+/// An event as a host application gives it: `event_type` required, the
+/// other fields of [`Event`] optional (`timestamp` as RFC 3339, default
+/// now; `event_id` default a fresh one; `risk_level` default low).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventIn {
+    event_id: Option<String>,
+    timestamp: Option<String>,
+    event_type: String,
+    user_id: Option<String>,
+    resource: Option<String>,
+    #[serde(default)]
+    details: Map<String, Value>,
+    risk_level: Option<Risk>,
+    source_ip: Option<String>,
+    user_agent: Option<String>,
+    session_id: Option<String>,
+}
+
+impl Event {
+    /// Reads an event from a JSON object as [`EventIn`] describes it,
+    /// timed `now` unless it says when.
+    ///
+    /// # Errors
+    ///
+    /// When it is not such an object (the message names the field, never
+    /// a value).
+    pub fn from_json(bytes: &[u8], now: u64) -> Result<Event, String> {
+        let e: EventIn = serde_json::from_slice(bytes).map_err(|err| {
+            format!("not an audit event: {}", redacted(&err))
+        })?;
+        let timestamp = match &e.timestamp {
+            Some(t) => parse_rfc3339(t)
+                .ok_or("not an audit event: `timestamp` is not RFC 3339")?,
+            None => now,
+        };
+        Ok(Event {
+            event_id: e.event_id.unwrap_or_else(new_id),
+            timestamp,
+            event_type: e.event_type,
+            user_id: e.user_id,
+            resource: e.resource,
+            details: e.details,
+            risk_level: e.risk_level.unwrap_or(Risk::Low),
+            source_ip: e.source_ip,
+            user_agent: e.user_agent,
+            session_id: e.session_id,
+        })
+    }
+}
+
+/// A JSON error without the input it quotes: serde_json quotes the
+/// values it did not expect, which may be data; field names are kept.
+fn redacted(err: &serde_json::Error) -> String {
+    let text = err.to_string();
+    let named = ["missing field", "unknown field", "duplicate field"];
+    if named.iter().any(|p| text.starts_with(p)) {
+        let end = text.find(", expected").unwrap_or(text.len());
+        let end = end.min(text.find(" at line").unwrap_or(text.len()));
+        return text[..end].to_string();
+    }
+    let kind = match err.classify() {
+        serde_json::error::Category::Syntax => "bad JSON",
+        serde_json::error::Category::Eof => "JSON cut short",
+        serde_json::error::Category::Data => "a field of the wrong type",
+        serde_json::error::Category::Io => "unreadable",
+    };
+    format!("{kind} at line {} column {}", err.line(), err.column())
 }
 
 mod rfc3339 {
@@ -237,7 +307,7 @@ struct Writer {
 pub struct AuditLog {
     path: PathBuf,
     key: hmac::Key,
-    engine: Option<Engine>,
+    engine: Option<Arc<Engine>>,
     writer: Mutex<Writer>,
     every: u64,
 }
@@ -263,7 +333,7 @@ impl AuditLog {
     pub fn open(
         path: impl AsRef<Path>,
         key: &[u8; 32],
-        engine: Option<Engine>,
+        engine: Option<Arc<Engine>>,
     ) -> Result<AuditLog, AuditError> {
         let path = path.as_ref();
         let fail = |e: std::io::Error| AuditError::new(path, e);

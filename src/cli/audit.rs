@@ -52,7 +52,8 @@ pub(crate) fn log(
         event.details = serde_json::from_str(text)
             .map_err(|_| Fatal("--details: not a JSON object".into()))?;
     }
-    let log = AuditLog::open(path, &key, Some(Engine::builtin("default")?))?;
+    let engine = std::sync::Arc::new(Engine::builtin("default")?);
+    let log = AuditLog::open(path, &key, Some(engine))?;
     let seq = log.append(event)?;
     log.close()?;
     println!("{seq}");

@@ -15,6 +15,12 @@ pub struct BufferHandle {
     data: zeroize::Zeroizing<Vec<u8>>,
 }
 
+impl BufferHandle {
+    pub(crate) fn new(data: Vec<u8>) -> BufferHandle {
+        BufferHandle { data: data.into() }
+    }
+}
+
 /// Seals bytes on their own, without scanning: an `ms1:` AES-256-GCM
 /// envelope bound to `message_id`, or a Fernet token (which binds no id),
 /// as `cipher` (`MAILSHIELD_CIPHER_AES_256_GCM` or `_FERNET`) says.

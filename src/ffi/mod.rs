@@ -13,16 +13,16 @@
 //!   `MAILSHIELD_STATUS_NULL_ARGUMENT`. A buffer is a pointer and a length;
 //!   with a length of 0 the pointer may be null.
 //! - Handles (`mailshield_engine`, `mailshield_keyset`, `mailshield_result`,
-//!   `mailshield_batch`, `mailshield_stream`, `mailshield_buffer`) are
-//!   opaque. The caller frees each one it receives with its own `_free`
+//!   `mailshield_batch`, `mailshield_stream`, `mailshield_buffer`,
+//!   `mailshield_apikeys`, `mailshield_audit`) are opaque. The caller frees each one it receives with its own `_free`
 //!   function, which accepts null. Results and streams keep what they need
 //!   of their engine alive: an engine may be freed before them.
 //! - Views (`mailshield_text`, `mailshield_bytes` and the structs holding
 //!   them) point into the handle they came from and stay valid, unchanged,
 //!   until that handle is freed. Text is UTF-8 and followed by a NUL byte
 //!   not counted in its length.
-//! - Threads: engines and key sets may be shared by any number of threads
-//!   at once; results and batches may be read from many threads at once.
+//! - Threads: engines, key sets, key stores and audit logs may be shared
+//!   by any number of threads at once; results and batches may be read from many threads at once.
 //!   A stream is used by one thread at a time. No call keeps a pointer it
 //!   was given after it returns.
 //! - No panic crosses the boundary: a panic inside a call is caught and
@@ -36,6 +36,7 @@
 //! decoder read it.
 #![allow(unsafe_code)]
 
+mod adapters;
 mod batch;
 mod crypto;
 mod engine;
@@ -47,6 +48,7 @@ use std::cell::RefCell;
 use std::ffi::{CStr, CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+pub use adapters::*;
 pub use batch::*;
 pub use crypto::*;
 pub use engine::*;
@@ -81,6 +83,9 @@ pub enum Status {
     /// A bug inside mailshield (a caught panic). A stream that hits one
     /// cannot go on; every other handle is as it was before the call.
     Internal = 7,
+    /// A file or database of the adapters (key store, audit log) could
+    /// not be opened, read or written.
+    Io = 8,
 }
 
 /// An error of one call: its status and the message for the last error.

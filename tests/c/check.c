@@ -57,6 +57,8 @@ const char *check_status_name(mailshield_status status) {
         return "STATE";
     case MAILSHIELD_STATUS_INTERNAL:
         return "INTERNAL";
+    case MAILSHIELD_STATUS_IO:
+        return "IO";
     }
     return "(not a status)";
 }

@@ -177,7 +177,7 @@ fn details_are_redacted_before_they_are_written() {
     let dir = TempDir::new("audit");
     let path = dir.join("a.log");
     let engine = Engine::builtin("default").unwrap();
-    let log = AuditLog::open(&path, &KEY, Some(engine)).unwrap();
+    let log = AuditLog::open(&path, &KEY, Some(Arc::new(engine))).unwrap();
     let mut e = Event::new("authentication_failed", T0);
     e.details
         .insert("reason".into(), json!("bad password for alice@example.com"));

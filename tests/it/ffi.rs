@@ -549,3 +549,95 @@ fn one_read_gives_every_part_and_the_report_order() {
         mailshield_engine_free(e);
     }
 }
+
+#[test]
+fn key_checks_and_audit_appends_through_the_abi() {
+    use mailshield::audit::{CHECKPOINT_KEY_LABEL, verify};
+    use mailshield::auth::ApiKeys;
+    use mailshield::crypto::{KeySet, unix_now};
+    use mailshield::store::SqliteStore;
+
+    let dir = crate::support::TempDir::new("ffi-adapters");
+    let fernet = "cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=";
+    let store = dir.join("s.db");
+    // A key made the command line's way, checked through the ABI.
+    let set = KeySet::from_fernet_key(fernet).unwrap();
+    let made = ApiKeys::with_key_set(SqliteStore::open(&store).unwrap(), &set);
+    let key = made.create("alice", &["scan".into()], unix_now()).unwrap();
+    drop(made);
+
+    let mut keys = ptr::null_mut();
+    let status = unsafe {
+        mailshield_keyset_from_fernet_key(
+            fernet.as_ptr(),
+            fernet.len(),
+            &mut keys,
+        )
+    };
+    assert_eq!(status, Status::Ok);
+    let path = std::ffi::CString::new(store.to_str().unwrap()).unwrap();
+    let mut api = ptr::null_mut();
+    let status =
+        unsafe { mailshield_apikeys_open(path.as_ptr(), keys, &mut api) };
+    assert_eq!(status, Status::Ok, "{}", last_error());
+    let check = |k: &str| {
+        let (mut reason, mut buf) = (-1, ptr::null_mut());
+        let status = unsafe {
+            mailshield_apikeys_check(
+                api,
+                k.as_ptr(),
+                k.len(),
+                c"10.0.0.1".as_ptr(),
+                &mut reason,
+                &mut buf,
+            )
+        };
+        assert_eq!(status, Status::Ok, "{}", last_error());
+        let mut b = Bytes { ptr: ptr::null(), len: 0 };
+        unsafe { mailshield_buffer_data(buf, &mut b) };
+        let json = String::from_utf8(
+            unsafe { std::slice::from_raw_parts(b.ptr, b.len) }.to_vec(),
+        )
+        .unwrap();
+        unsafe { mailshield_buffer_free(buf) };
+        (reason, json)
+    };
+    assert_eq!(
+        check(&key),
+        (MAILSHIELD_KEY_VALID, r#"{"valid":true,"reason":null,"user_id":"alice","permissions":["scan"]}"#.into())
+    );
+    let forged = format!("{}{}", &key[..20], "A".repeat(43));
+    assert_eq!(check(&forged).0, MAILSHIELD_KEY_FORGED);
+    assert_eq!(check("eb_nonsense").0, MAILSHIELD_KEY_UNKNOWN);
+
+    let log_path = dir.join("audit.log");
+    let lp = std::ffi::CString::new(log_path.to_str().unwrap()).unwrap();
+    let e = engine(c"default");
+    let mut log = ptr::null_mut();
+    let status =
+        unsafe { mailshield_audit_open(lp.as_ptr(), keys, e, &mut log) };
+    assert_eq!(status, Status::Ok, "{}", last_error());
+    let event = br#"{"event_type":"authentication_failed","user_id":"bob","details":{"why":"bad pw for bob@example.com"}}"#;
+    let mut seq = 99;
+    let status = unsafe {
+        mailshield_audit_append(log, event.as_ptr(), event.len(), &mut seq)
+    };
+    assert_eq!((status, seq), (Status::Ok, 0));
+    let bad = br#"{"event_type":"x","risk_level":"secret-value"}"#;
+    let status = unsafe {
+        mailshield_audit_append(log, bad.as_ptr(), bad.len(), &mut seq)
+    };
+    assert_eq!(status, Status::InvalidArgument);
+    assert!(!last_error().contains("secret-value"), "{}", last_error());
+    unsafe { mailshield_audit_free(log) };
+    let text = std::fs::read_to_string(&log_path).unwrap();
+    assert!(text.contains("bad pw for [EMAIL_REDACTED]"));
+    let key = set.derive_secret(CHECKPOINT_KEY_LABEL);
+    let v = verify(&log_path, &key, None).unwrap();
+    assert_eq!((v.events, v.broken), (1, None));
+    unsafe {
+        mailshield_apikeys_free(api);
+        mailshield_keyset_free(keys);
+        mailshield_engine_free(e);
+    }
+}
