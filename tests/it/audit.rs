@@ -220,6 +220,16 @@ fn concurrent_appends_make_one_chain() {
 }
 
 #[test]
+fn a_full_disk_fails_the_append_it_cannot_write() {
+    // /dev/full takes the open and refuses every write (ENOSPC): the
+    // append reports it, nothing is acknowledged.
+    let log = AuditLog::open("/dev/full", &KEY, None).unwrap();
+    let err = log.append(event(0)).unwrap_err().to_string();
+    assert!(err.starts_with("/dev/full: "), "{err}");
+    assert!(err.contains("No space left on device"), "{err}");
+}
+
+#[test]
 fn a_torn_last_line_is_refused_on_open() {
     let dir = TempDir::new("audit");
     let path = dir.join("a.log");
@@ -261,6 +271,11 @@ fn brute_force_uses_a_true_sliding_window() {
         .map(|t| failure(T0 + t, "10.0.0.1", "u"))
         .into();
     assert_eq!(fired(&a, "brute_force"), [("10.0.0.1".to_string(), 5)]);
+    // Five spread over six minutes: no alert.
+    let spread: Vec<_> = [0, 90, 180, 270, 360]
+        .map(|t| failure(T0 + t, "10.0.0.1", "u"))
+        .into();
+    assert!(fired(&spread, "brute_force").is_empty());
     // (b) one every 4 minutes for an hour: never five in five minutes.
     let b: Vec<_> =
         (0..15).map(|i| failure(T0 + i * 240, "10.0.0.1", "u")).collect();
