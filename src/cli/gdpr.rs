@@ -1,29 +1,86 @@
-//! `mailshield gdpr access|export|erase|rectify` over mail archives.
+//! `mailshield gdpr access|export|erase|rectify|record`: subject requests
+//! over mail archives, and processing records in the store.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use mailshield::engine::Engine;
+use mailshield::gdpr::deadline::{Date, deadline};
 use mailshield::gdpr::{
-    Matcher, Subject, erase, mentions, read_holds, rectify,
+    AccessInformation, Matcher, Subject, erase, mentions, read_holds, rectify,
 };
 use mailshield::mail::{Format, Limits};
+use mailshield::store::{ProcessingRecord, SqliteStore, Store};
 
 use super::{Fatal, Status};
 
-/// `gdpr access` (`own_only` false) or `gdpr export` (true): one JSON
+/// What an access request adds to the messages.
+pub(crate) struct Request<'a> {
+    pub store: Option<&'a Path>,
+    pub received: Option<&'a str>,
+    pub extension_notice: Option<&'a str>,
+}
+
+/// `gdpr record`: adds a processing record.
+///
+/// # Errors
+///
+/// A store that cannot be opened or written.
+pub(crate) fn record(
+    store: Option<&Path>,
+    record: &ProcessingRecord,
+) -> Result<Status, Fatal> {
+    let path = super::apikeys::store_path(store);
+    let store = SqliteStore::open(&path)
+        .map_err(|e| Fatal(format!("{}: {e}", path.display())))?;
+    store.record_processing(record)?;
+    Ok(Status::Ok)
+}
+
+/// The processing records and the deadline of an access request.
+fn information(
+    subject: &Subject,
+    request: &Request<'_>,
+) -> Result<serde_json::Value, Fatal> {
+    let path = super::apikeys::store_path(request.store);
+    let mut records = Vec::new();
+    if request.store.is_some() || path.exists() {
+        let store = SqliteStore::open(&path)
+            .map_err(|e| Fatal(format!("{}: {e}", path.display())))?;
+        for email in &subject.emails {
+            records.extend(store.processing_of(email)?);
+        }
+    }
+    let date = |s: Option<&str>| -> Result<Option<Date>, Fatal> {
+        s.map(|s| s.parse::<Date>().map_err(Fatal)).transpose()
+    };
+    let deadline = match date(request.received)? {
+        Some(received) => {
+            let notice = date(request.extension_notice)?;
+            Some(deadline(received, notice))
+        }
+        None => None,
+    };
+    Ok(serde_json::json!({
+        "information": AccessInformation::new(records),
+        "deadline": deadline,
+    }))
+}
+
+/// `gdpr access` (with a request) or `gdpr export` (without): one JSON
 /// document on stdout with every message that mentions the subject (or
 /// that the subject sent, others' data redacted).
 ///
 /// # Errors
 ///
-/// Bad identifiers, an input that cannot be read.
+/// Bad identifiers or dates, a store or input that cannot be read.
 pub(crate) fn access(
     subject: &Subject,
     inputs: &[PathBuf],
-    own_only: bool,
+    request: Option<&Request<'_>>,
 ) -> Result<Status, Fatal> {
+    let own_only = request.is_none();
     let matcher = Matcher::new(subject)?;
     let others =
         if own_only { Some(Engine::builtin("default")?) } else { None };
@@ -53,12 +110,20 @@ pub(crate) fn access(
         });
         found.extend(mentions(&matcher, messages, others.as_ref()));
     }
-    let doc = serde_json::json!({
+    let mut doc = serde_json::json!({
         "version": 1,
         "request": if own_only { "portability" } else { "access" },
         "subject": subject,
         "messages": found,
     });
+    if let Some(request) = request {
+        let extra = information(subject, request)?;
+        if let (Some(d), serde_json::Value::Object(extra)) =
+            (doc.as_object_mut(), extra)
+        {
+            d.extend(extra);
+        }
+    }
     println!("{doc}");
     Ok(status)
 }

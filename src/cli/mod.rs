@@ -224,12 +224,49 @@ impl SubjectArgs {
 
 #[derive(Subcommand, Debug)]
 enum GdprCommand {
-    /// Every message that mentions the subject, as JSON.
+    /// Every message that mentions the subject, as JSON, with what the
+    /// processing records of the subject say and the answer's deadline.
     Access {
         #[command(flatten)]
         subject: SubjectArgs,
+        /// The store with processing records (else MAILSHIELD_STORE, else
+        /// ./mailshield.db when it exists).
+        #[arg(long)]
+        store: Option<PathBuf>,
+        /// When the request was received (YYYY-MM-DD): adds its deadline.
+        #[arg(long)]
+        received: Option<String>,
+        /// When the subject was told of an extension (YYYY-MM-DD).
+        #[arg(long)]
+        extension_notice: Option<String>,
         #[arg(required = true)]
         inputs: Vec<PathBuf>,
+    },
+    /// Add a processing record about a subject to the store.
+    Record {
+        /// The store (else MAILSHIELD_STORE, else ./mailshield.db).
+        #[arg(long)]
+        store: Option<PathBuf>,
+        /// The subject's address.
+        #[arg(long)]
+        subject: String,
+        #[arg(long)]
+        purpose: String,
+        /// The legal basis (Art. 6).
+        #[arg(long)]
+        basis: String,
+        /// A category of data (repeat for more).
+        #[arg(long = "category")]
+        categories: Vec<String>,
+        /// A recipient (repeat for more).
+        #[arg(long = "recipient")]
+        recipients: Vec<String>,
+        /// How long the data is kept, or the criteria.
+        #[arg(long)]
+        retention: String,
+        /// Where the data came from, when not from the subject.
+        #[arg(long)]
+        source: Option<String>,
     },
     /// The messages the subject sent, others' data redacted, as JSON.
     Export {
@@ -451,11 +488,44 @@ fn run_audit(command: AuditCommand) -> Result<Status, Fatal> {
 
 fn run_gdpr(command: GdprCommand) -> Result<Status, Fatal> {
     match command {
-        GdprCommand::Access { subject, inputs } => {
-            gdpr::access(&subject.subject(), &inputs, false)
+        GdprCommand::Access {
+            subject,
+            store,
+            received,
+            extension_notice,
+            inputs,
+        } => {
+            let request = gdpr::Request {
+                store: store.as_deref(),
+                received: received.as_deref(),
+                extension_notice: extension_notice.as_deref(),
+            };
+            gdpr::access(&subject.subject(), &inputs, Some(&request))
         }
         GdprCommand::Export { subject, inputs } => {
-            gdpr::access(&subject.subject(), &inputs, true)
+            gdpr::access(&subject.subject(), &inputs, None)
+        }
+        GdprCommand::Record {
+            store,
+            subject,
+            purpose,
+            basis,
+            categories,
+            recipients,
+            retention,
+            source,
+        } => {
+            let record = mailshield::store::ProcessingRecord {
+                subject,
+                purpose,
+                legal_basis: basis,
+                categories,
+                recipients,
+                retention,
+                source,
+                recorded_at: mailshield::crypto::unix_now(),
+            };
+            gdpr::record(store.as_deref(), &record)
         }
         GdprCommand::Erase { subject, hold, out, input } => gdpr::rewrite(
             &subject.subject(),

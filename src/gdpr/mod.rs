@@ -24,6 +24,8 @@
 //! unchanged and listed with their basis. Envelope (`From `) lines are
 //! written anew, as `From MAILER-DAEMON` with the epoch date.
 
+pub mod deadline;
+
 use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, BufRead, Write};
@@ -356,6 +358,74 @@ fn redact_others(engine: &Engine, text: &[u8], own: &[Hit]) -> Vec<u8> {
     match crate::protect::redact(engine, text, &findings, None, &mut out) {
         Ok(()) => out,
         Err(_) => b"[REDACTED]".to_vec(),
+    }
+}
+
+/// What an access answer tells besides the data (Art. 15(1) and (2)),
+/// from the controller's processing records of the subject.
+#[derive(Debug, Serialize)]
+pub struct AccessInformation {
+    /// Why the data is processed.
+    pub purposes: Vec<String>,
+    /// On which legal bases.
+    pub legal_bases: Vec<String>,
+    /// Which categories of data.
+    pub categories: Vec<String>,
+    /// To whom it is disclosed, third countries included.
+    pub recipients: Vec<String>,
+    /// How long it is kept.
+    pub retention: Vec<String>,
+    /// Where it came from, when not from the subject.
+    pub sources: Vec<String>,
+    /// The subject's rights.
+    pub rights: Vec<&'static str>,
+    /// Automated decisions, profiling included: mailshield makes none.
+    pub automated_decision_making: &'static str,
+    /// The records themselves.
+    pub records: Vec<crate::store::ProcessingRecord>,
+}
+
+/// The rights an answer names (Art. 15(1)(e) and (f)).
+const RIGHTS: [&str; 5] = [
+    "rectification (Art. 16)",
+    "erasure (Art. 17)",
+    "restriction of processing (Art. 18)",
+    "objection (Art. 21)",
+    "complaint to a supervisory authority (Art. 77)",
+];
+
+impl AccessInformation {
+    /// The information of `records`, each list without repeats, in
+    /// record order.
+    pub fn new(records: Vec<crate::store::ProcessingRecord>) -> Self {
+        fn push(list: &mut Vec<String>, v: &str) {
+            if !list.iter().any(|x| x == v) {
+                list.push(v.to_string());
+            }
+        }
+        let mut info = AccessInformation {
+            purposes: Vec::new(),
+            legal_bases: Vec::new(),
+            categories: Vec::new(),
+            recipients: Vec::new(),
+            retention: Vec::new(),
+            sources: Vec::new(),
+            rights: RIGHTS.to_vec(),
+            automated_decision_making: "none",
+            records: Vec::new(),
+        };
+        for r in &records {
+            push(&mut info.purposes, &r.purpose);
+            push(&mut info.legal_bases, &r.legal_basis);
+            r.categories.iter().for_each(|c| push(&mut info.categories, c));
+            r.recipients.iter().for_each(|c| push(&mut info.recipients, c));
+            push(&mut info.retention, &r.retention);
+            if let Some(src) = &r.source {
+                push(&mut info.sources, src);
+            }
+        }
+        info.records = records;
+        info
     }
 }
 

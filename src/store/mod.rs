@@ -5,8 +5,6 @@
 //! on disk (SQLite's `synchronous = FULL` in WAL mode), so a process killed
 //! at any point loses nothing that a caller was told had happened.
 //!
-//! Limitation: processing records for the GDPR module are not stored yet;
-//! only the API key side of SPEC section 7 is.
 
 mod sqlite;
 
@@ -35,6 +33,30 @@ pub struct KeyRecord {
     pub last_used: Option<u64>,
     /// Accepted uses.
     pub usage_count: u64,
+}
+
+/// One processing activity about a data subject (GDPR Art. 30), what an
+/// access request reports (Art. 15(1)).
+#[derive(
+    Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize,
+)]
+pub struct ProcessingRecord {
+    /// The subject, by an identifier (an address).
+    pub subject: String,
+    /// Why the data is processed.
+    pub purpose: String,
+    /// The legal basis (Art. 6), as the controller words it.
+    pub legal_basis: String,
+    /// Categories of personal data (`contact details`, ...).
+    pub categories: Vec<String>,
+    /// Recipients, third countries included.
+    pub recipients: Vec<String>,
+    /// How long it is kept, or the criteria.
+    pub retention: String,
+    /// Where the data came from, when not from the subject.
+    pub source: Option<String>,
+    /// Unix seconds.
+    pub recorded_at: u64,
 }
 
 /// An error of the store. It names the operation and the cause, never a
@@ -106,6 +128,27 @@ pub trait Store: Send + Sync {
         now: u64,
         policy: &Lockout,
     ) -> Result<Failure, StoreError>;
+
+    /// Adds a processing record.
+    ///
+    /// # Errors
+    ///
+    /// When the store cannot be written.
+    fn record_processing(
+        &self,
+        record: &ProcessingRecord,
+    ) -> Result<(), StoreError>;
+
+    /// The processing records of `subject` (compared case-insensitively),
+    /// oldest first.
+    ///
+    /// # Errors
+    ///
+    /// When the store cannot be read.
+    fn processing_of(
+        &self,
+        subject: &str,
+    ) -> Result<Vec<ProcessingRecord>, StoreError>;
 
     /// Until when key `id` is locked for `source`, if it is at `now`.
     ///

@@ -5,7 +5,9 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::{Failure, KeyRecord, Lockout, Store, StoreError};
+use super::{
+    Failure, KeyRecord, Lockout, ProcessingRecord, Store, StoreError,
+};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS api_keys (
@@ -26,6 +28,13 @@ CREATE TABLE IF NOT EXISTS key_failures (
 );
 CREATE INDEX IF NOT EXISTS key_failures_by_pair
     ON key_failures (key_id, source, at);
+CREATE TABLE IF NOT EXISTS processing (
+    subject TEXT NOT NULL COLLATE NOCASE,
+    record TEXT NOT NULL,
+    recorded_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS processing_by_subject
+    ON processing (subject, recorded_at);
 CREATE TABLE IF NOT EXISTS key_lockouts (
     key_id TEXT NOT NULL,
     source TEXT NOT NULL,
@@ -235,6 +244,48 @@ impl Store for SqliteStore {
         Ok(Failure { count, locked_until })
     }
 
+    fn record_processing(
+        &self,
+        record: &ProcessingRecord,
+    ) -> Result<(), StoreError> {
+        let fail = |e| StoreError::new("record processing", e);
+        let json = serde_json::to_string(record).map_err(fail)?;
+        self.conn()
+            .execute(
+                "INSERT INTO processing (subject, record, recorded_at)
+                 VALUES (?1, ?2, ?3)",
+                params![record.subject, json, to_i64(record.recorded_at)],
+            )
+            .map_err(|e| StoreError::new("record processing", e))?;
+        Ok(())
+    }
+
+    fn processing_of(
+        &self,
+        subject: &str,
+    ) -> Result<Vec<ProcessingRecord>, StoreError> {
+        let fail = |e| StoreError::new("read processing records", e);
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(
+                "SELECT record FROM processing WHERE subject = ?1
+                 ORDER BY recorded_at, rowid",
+            )
+            .map_err(fail)?;
+        let rows = stmt
+            .query_map(params![subject], |r| r.get::<_, String>(0))
+            .map_err(fail)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let text = row.map_err(fail)?;
+            let record = serde_json::from_str(&text).map_err(|_| {
+                StoreError::new("read processing records", "damaged record")
+            })?;
+            out.push(record);
+        }
+        Ok(out)
+    }
+
     fn locked_until(
         &self,
         id: &str,
@@ -293,6 +344,29 @@ mod tests {
         assert!(!s.revoke("ffffffffffffffff").unwrap());
         assert!(s.key("00112233aabbccdd").unwrap().unwrap().revoked);
         assert_eq!(s.key("ffffffffffffffff").unwrap(), None);
+    }
+
+    #[test]
+    fn processing_records_come_back_per_subject_in_order() {
+        let s = SqliteStore::in_memory().unwrap();
+        let rec = |subject: &str, purpose: &str, at| ProcessingRecord {
+            subject: subject.into(),
+            purpose: purpose.into(),
+            legal_basis: "contract".into(),
+            categories: vec!["contact details".into()],
+            recipients: vec!["payroll provider (EU)".into()],
+            retention: "6 years after the contract ends".into(),
+            source: None,
+            recorded_at: at,
+        };
+        s.record_processing(&rec("alice@example.com", "billing", 20)).unwrap();
+        s.record_processing(&rec("bob@example.com", "support", 10)).unwrap();
+        s.record_processing(&rec("alice@example.com", "support", 10)).unwrap();
+        let got = s.processing_of("Alice@Example.com").unwrap();
+        let purposes: Vec<&str> =
+            got.iter().map(|r| r.purpose.as_str()).collect();
+        assert_eq!(purposes, ["support", "billing"]);
+        assert_eq!(got[1], rec("alice@example.com", "billing", 20));
     }
 
     #[test]

@@ -565,6 +565,51 @@ fn gdpr_access_and_erase_an_mbox() {
         .collect();
     assert_eq!(ids, ["a1@example.com", "a3@example.com"]);
 
+    // With processing records and a deadline.
+    let store = dir.join("s.db");
+    let st = store.to_str().unwrap();
+    let out = run(&[
+        "gdpr",
+        "record",
+        "--store",
+        st,
+        "--subject",
+        "Alice@example.com",
+        "--purpose",
+        "billing",
+        "--basis",
+        "contract",
+        "--category",
+        "contact details",
+        "--recipient",
+        "payroll provider (EU)",
+        "--retention",
+        "6 years",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = run(&[
+        "gdpr",
+        "access",
+        "--email",
+        "alice@example.com",
+        "--store",
+        st,
+        "--received",
+        "2025-01-31",
+        m,
+    ]);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["information"]["purposes"], serde_json::json!(["billing"]));
+    assert_eq!(
+        doc["information"]["recipients"],
+        serde_json::json!(["payroll provider (EU)"])
+    );
+    assert_eq!(doc["information"]["automated_decision_making"], "none");
+    assert_eq!(
+        doc["deadline"],
+        serde_json::json!({"due": "2025-02-28", "extended_due": "2025-02-28", "late_extension": false})
+    );
+
     let hold = dir.join("hold.tsv");
     std::fs::write(&hold, "a3@example.com\tcourt order 12\n").unwrap();
     let copy = dir.join("erased.mbox");
