@@ -56,6 +56,22 @@ pub use result::*;
 pub use stream::*;
 pub use view::*;
 
+// What the header says of threads, checked by the compiler: the handles
+// it lets threads share are Send + Sync, and a stream may move between
+// threads (used by one at a time).
+const _: () = {
+    const fn shared<T: Send + Sync>() {}
+    const fn movable<T: Send>() {}
+    shared::<EngineHandle>();
+    shared::<KeysetHandle>();
+    shared::<ResultHandle>();
+    shared::<BatchHandle>();
+    shared::<BufferHandle>();
+    shared::<ApiKeysHandle>();
+    shared::<AuditHandle>();
+    movable::<StreamHandle>();
+};
+
 /// What a call did. Every value but `OK` leaves a message in the thread's
 /// last error.
 #[repr(C)]
