@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The Python binding's tests, from any directory: builds the release
-# library (cargo does nothing when it is up to date), installs the package
-# into the repository's .venv (made when absent, with the pinned packages
-# of .ci/requirements.txt), and runs pytest against
-# target/release/libmailshield.so (under $CARGO_TARGET_DIR when that is
-# set). Exits non-zero on any failure.
+# library and command line (cargo does nothing when they are up to date;
+# the adapter tests make keys and verify logs with the binary), installs
+# the package into the repository's .venv (made when absent, with the
+# pinned packages of .ci/requirements.txt), and runs pytest against
+# target/release/libmailshield.so and target/release/mailshield (under
+# $CARGO_TARGET_DIR when that is set). Exits non-zero on any failure.
 #
 # Usage: bindings/python/run-tests.sh [PYTEST ARGS...]
 # Under MAILSHIELD_CI=1 a test that needs ../shared fails instead of
@@ -14,13 +15,17 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 say() { printf '== %s\n' "$*" >&2; }
 
-say "python: cargo build --release --lib"
-(cd "$repo" && cargo build --release --lib --locked --quiet)
-lib="${CARGO_TARGET_DIR:-$repo/target}/release/libmailshield.so"
-if [ ! -f "$lib" ]; then
-    echo "run-tests.sh: $lib was not built" >&2
-    exit 1
-fi
+say "python: cargo build --release"
+(cd "$repo" && cargo build --release --locked --quiet)
+release="${CARGO_TARGET_DIR:-$repo/target}/release"
+lib="$release/libmailshield.so"
+bin="$release/mailshield"
+for built in "$lib" "$bin"; do
+    if [ ! -f "$built" ]; then
+        echo "run-tests.sh: $built was not built" >&2
+        exit 1
+    fi
+done
 
 venv="$repo/.venv"
 if [ ! -x "$venv/bin/python3" ]; then
@@ -43,5 +48,5 @@ rm -rf "$here/build"
 
 say "python: pytest"
 cd "$here"
-MAILSHIELD_LIBRARY="$lib" "$venv/bin/python3" -m pytest \
-    -p no:cacheprovider -q "$@"
+MAILSHIELD_LIBRARY="$lib" MAILSHIELD_BIN="$bin" \
+    "$venv/bin/python3" -m pytest -p no:cacheprovider -q "$@"

@@ -333,7 +333,7 @@ def test_batch_results_read_themselves_on_first_use(engine):
 
     texts = [TEXT, "nothing", "SSN 536-90-1234"]
     results = engine.scan_batch(texts)
-    batch = weakref.ref(results[0]._pending[0])
+    batch = weakref.ref(results[0]._pending)
     # The scalars alone, then the whole result.
     assert [r.classification for r in results] == [
         "confidential", "internal", "restricted",
@@ -379,3 +379,26 @@ def test_messages_give_byte_offsets_even_from_str(engine):
     assert engine.scan_message(raw.decode()) == want
     [r] = engine.scan_batch([raw.decode()], messages=True)
     assert r == want
+
+
+def test_an_incomplete_result_says_why():
+    # A candidate longer than the pack's longest match is not scanned
+    # whole: the result is incomplete, and its errors say why.
+    pack = (
+        '[pack]\nname = "tickets"\nextends = "default"\n'
+        "max_match_len = 32\n"
+        '[[entity]]\nname = "TICKET"\nrank = 40\nmask = "full"\n'
+        '[[detector]]\nid = "t"\nentity = "TICKET"\n'
+        "pattern = 'TCK-[0-9]+'\nscore = 0.9\n"
+    )
+    text = "id TCK-" + "1" * 50 + " end, TCK-42 ok"
+    error = (
+        "body: a candidate of detector `t` is longer than the pack's "
+        "longest match (32 bytes)"
+    )
+    with mailshield.Engine(toml=pack) as e:
+        one = e.scan(text)
+        [batched] = e.scan_batch([text])
+    assert (one.complete, one.errors) == (False, (error,))
+    assert [(f.start, f.end) for f in one.findings] == [(3, 35), (63, 69)]
+    assert batched == one

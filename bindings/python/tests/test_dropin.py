@@ -14,6 +14,7 @@ from mailshield import (
     DataProtectionManager,
     KeySetError,
 )
+from mailshield.dropin import SEED_PATTERNS
 
 TEXT = (
     "Hi, call me at (415) 555-0134 or +1 415-555-0199, mail "
@@ -186,13 +187,31 @@ def test_constructor_and_attributes(key):
 
 def test_the_default_pack_in_the_same_shapes(key):
     with DataProtectionManager(key, pack="default") as m:
-        c = m.classify("SSN 536-90-1234, card 4111 1111 1111 1111")
+        c = m.classify("card 4111 1111 1111 1111, SSN 536-90-1234")
         assert c["classification"] is DataClassification.RESTRICTED
+        # The pack's report order (its SSN detector comes first), not
+        # the order of the text or of the entity table.
         assert c["detected_pii"] == [
-            {"type": "CREDIT_CARD", "count": 1, "examples": ["***1111"]},
             {"type": "SSN", "count": 1, "examples": ["***1234"]},
+            {"type": "CREDIT_CARD", "count": 1, "examples": ["***1111"]},
         ]
         assert m.pii_patterns["SSN"] is None
+
+
+def test_detected_pii_follows_the_engine_entity_order(key, seed):
+    assert seed.entity_order[:5] == tuple(SEED_PATTERNS)
+    with DataProtectionManager(key, pack="default") as m:
+        order = m.engine.entity_order
+        assert order[:6] == (
+            "SSN", "CREDIT_CARD", "PHONE", "EMAIL", "IP_ADDRESS", "IBAN",
+        )
+        assert sorted(order) == sorted(m.engine.entities)
+        c = m.classify(
+            "ip 192.0.2.7, mail ana@example.com, call (415) 555-0134"
+        )
+        assert [p["type"] for p in c["detected_pii"]] == [
+            "PHONE", "EMAIL", "IP_ADDRESS",
+        ]
 
 
 def test_methods_are_coroutines(manager):

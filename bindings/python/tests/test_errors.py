@@ -206,10 +206,20 @@ def test_every_status_has_its_class():
         Status.CRYPTO: CryptoError,
         Status.STATE: StateError,
         Status.INTERNAL: mailshield.InternalError,
+        Status.IO: mailshield.IoError,
     }
+    assert set(classes) == set(Status) - {Status.OK}
     for status, cls in classes.items():
         e = error_for(int(status), "m")
         assert type(e) is cls and e.status is status and e.message == "m"
     e = error_for(99, "from a newer library")
     assert type(e) is MailshieldError
     assert (e.status, e.message) == (None, "status 99: from a newer library")
+
+
+def test_a_path_with_a_nul_byte_is_refused_not_cut(tmp_path):
+    # C would read the path up to the NUL: another file.
+    (tmp_path / "keys").write_text("not a key set")
+    with pytest.raises(ValueError) as e:
+        mailshield.KeySet.load(tmp_path / "keys\0.toml")
+    assert str(e.value) == "path: embedded null byte"

@@ -175,3 +175,17 @@ def test_a_library_of_another_abi_is_refused():
     )
     _native._accept_abi("/x/libmailshield.so", type("Now", (), {
         "mailshield_abi_version": Function(1)})())
+
+
+def test_a_library_without_a_function_of_this_binding_is_refused():
+    class Older:  # ABI 1, built before mailshield_result_read
+        pass
+
+    with pytest.raises(LibraryError) as e:
+        _native._symbol(
+            "/x/libmailshield.so", Older(), "mailshield_result_read"
+        )
+    assert e.value.message == (
+        "/x/libmailshield.so: no mailshield_result_read (a library older "
+        "than this binding; rebuild it)"
+    )

@@ -17,6 +17,10 @@ the library works. Offsets are code points for ``str`` input and bytes
 for ``bytes`` input. Failures raise a ``MailshieldError`` subclass that
 carries the library's status and message.
 
+For host applications, ``ApiKeys`` checks the API keys that ``mailshield
+keys create`` made, and ``AuditLog`` appends security events to the
+hash-chained log that ``mailshield audit verify`` checks.
+
 The drop-in for the guide's class::
 
     from mailshield import DataProtectionManager, DataClassification
@@ -26,12 +30,15 @@ inside this package, else the system's library path; it is loaded on
 first use, and ``LibraryError`` lists every place tried when none works.
 """
 
+from .apikeys import ApiKeys, KeyReason, KeyVerdict
+from .audit import AuditLog
 from .dropin import DataClassification, DataProtectionManager
 from .engine import Engine, Stream
 from .errors import (
     CryptoError,
     InternalError,
     InvalidArgumentError,
+    IoError,
     KeySetError,
     LibraryError,
     MailshieldError,
@@ -61,6 +68,8 @@ def library_path() -> str:
 
 
 __all__ = [
+    "ApiKeys",
+    "AuditLog",
     "Cipher",
     "CryptoError",
     "DataClassification",
@@ -70,8 +79,11 @@ __all__ = [
     "Finding",
     "InternalError",
     "InvalidArgumentError",
+    "IoError",
+    "KeyReason",
     "KeySet",
     "KeySetError",
+    "KeyVerdict",
     "Keyword",
     "Level",
     "LibraryError",

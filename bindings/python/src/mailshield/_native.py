@@ -26,10 +26,17 @@ works. Accessors that only read a few words out of a result go through
 ``ctypes.PyDLL``, which keeps the GIL: they take nanoseconds, and
 releasing and taking back the GIL would cost more than the call itself.
 
-PERF: the hot path of a batch reads finding and text arrays as raw bytes
-with ``struct`` instead of ctypes field access, which is several times
-faster (``bench/bench_batch.py``). The formats are checked against the
-ctypes structures below when this module is imported.
+PERF: results are read without ctypes field access: the library's
+structs are unpacked with ``struct`` formats (checked against the ctypes
+structures below when this module is imported) straight out of
+``MEMORY``, a ``memoryview`` of the process's address space, so that a
+text costs one slice (about 0.1 microsecond) instead of a
+``ctypes.string_at`` call (0.2-0.3); ``bench/bench_batch.py`` measures
+it. N.B. like ``string_at``, ``MEMORY`` reads whatever an address holds:
+only addresses the library gave, while their owner lives, may index it.
+
+Limits: 64-bit platforms only (the layout checks fail on import
+elsewhere).
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ import ctypes
 import ctypes.util
 import os
 import struct
+import sys
 import threading
 from array import array
 from ctypes import (
@@ -51,6 +59,7 @@ from ctypes import (
     c_size_t,
     c_uint8,
     c_uint32,
+    c_uint64,
     c_void_p,
 )
 from pathlib import Path
@@ -160,6 +169,29 @@ class FieldView(Structure):
     _fields_ = [("name", Text), ("text", Bytes)]
 
 
+class ResultView(Structure):
+    """``mailshield_result_view``: the summary, then each list as a
+    pointer and a count."""
+
+    _fields_ = [
+        ("summary", Summary),
+        ("findings", c_void_p),
+        ("findings_len", c_size_t),
+        ("keywords", c_void_p),
+        ("keywords_len", c_size_t),
+        ("fields", c_void_p),
+        ("fields_len", c_size_t),
+        ("risk_factors", c_void_p),
+        ("risk_factors_len", c_size_t),
+        ("recommended_actions", c_void_p),
+        ("recommended_actions_len", c_size_t),
+        ("warnings", c_void_p),
+        ("warnings_len", c_size_t),
+        ("errors", c_void_p),
+        ("errors_len", c_size_t),
+    ]
+
+
 class ProtectedView(Structure):
     """``mailshield_protected``."""
 
@@ -186,12 +218,26 @@ FINDING = struct.Struct("@PNIINNNNNNd?PN")
 KEYWORD = struct.Struct("@PNINNNNNN?0N")
 # A text, and a field: name (ptr, len), text (ptr, len).
 TEXT = struct.Struct("@PN")
+_texts = TEXT.iter_unpack
 FIELD = struct.Struct("@PNPN")
 # A summary: level, classification (ptr, len), confidence, complete,
 # id (ptr, len).
 SUMMARY = struct.Struct("@iPNd?PN")
 # A protected copy: body, sealed, subject (each ptr, len), log, log_len.
 PROTECTED = struct.Struct("@PNPNPNPN")
+# A result view: the summary, then findings, keywords, fields, risk
+# factors, recommended actions, warnings, errors (each ptr, count).
+RESULT_VIEW = struct.Struct("@iPNd?PN" + "PN" * 7)
+
+# The process's memory, read-only, for reading the library's structs and
+# texts by address (see the module's PERF note). A ctypes array at
+# address 0 as long as a Python sequence can be: nothing is allocated or
+# copied.
+MEMORY = (
+    memoryview((ctypes.c_char * sys.maxsize).from_address(0))
+    .cast("B")
+    .toreadonly()
+)
 
 
 def _check_layouts() -> None:
@@ -203,6 +249,7 @@ def _check_layouts() -> None:
         (FIELD, FieldView),
         (SUMMARY, Summary),
         (PROTECTED, ProtectedView),
+        (RESULT_VIEW, ResultView),
         (TEXT, Bytes),
     ]
     for fmt, cls in pairs:
@@ -214,6 +261,12 @@ def _check_layouts() -> None:
     assert FindingView.validated.offset == 80
     assert KeywordView.in_footer.offset == 72
     assert Summary.id.offset == 40 and Summary.complete.offset == 32
+    assert ResultView.findings.offset == ctypes.sizeof(Summary) == 56
+    assert ResultView.errors_len.offset == RESULT_VIEW.size - 8
+    # The memory window reads what ctypes reads.
+    probe = ctypes.create_string_buffer(b"mailshield")
+    at = ctypes.addressof(probe)
+    assert bytes(MEMORY[at : at + 10]) == ctypes.string_at(at, 10)
 
 
 _check_layouts()
@@ -301,7 +354,7 @@ class Library:
         fast = ctypes.PyDLL(path)
 
         def d(dll, name, restype, *argtypes):
-            fn = getattr(dll, "mailshield_" + name)
+            fn = _symbol(path, dll, "mailshield_" + name)
             setattr(self, name, _declare(fn, restype, *argtypes))
 
         d(fast, "last_error", c_char_p)
@@ -311,6 +364,14 @@ class Library:
         d(slow, "engine_new", STATUS, c_char_p, P(VOIDP))
         d(slow, "engine_from_toml", STATUS, c_char_p, c_size_t, P(VOIDP))
         d(fast, "engine_entities", STATUS, VOIDP, P(VOIDP), P(c_size_t))
+        d(
+            fast,
+            "engine_entity_order",
+            STATUS,
+            VOIDP,
+            P(VOIDP),
+            P(c_size_t),
+        )
         d(slow, "engine_free", None, VOIDP)
         d(slow, "keyset_generate", STATUS, P(VOIDP))
         d(
@@ -353,22 +414,11 @@ class Library:
         d(slow, "batch_free", None, VOIDP)
 
         # Reading a result.
-        # N.B. the out-pointers of the accessors are declared `void *`
-        # and given as plain addresses (`ctypes.addressof` of an object
-        # the reader keeps): converting a `byref` through a `POINTER`
-        # argtype costs more than the call itself. The arrays they give
-        # are read as bytes with the struct formats above.
-        d(fast, "result_summary", STATUS, VOIDP, VOIDP)
-        for name in (
-            "result_findings",
-            "result_keywords",
-            "result_fields",
-            "result_risk_factors",
-            "result_recommended_actions",
-            "result_warnings",
-            "result_errors",
-        ):
-            d(fast, name, STATUS, VOIDP, VOIDP, VOIDP)
+        # N.B. out-pointers of the calls on the read path are declared
+        # `void *` and given as plain addresses (`ctypes.addressof` of an
+        # object the reader keeps): converting a `byref` through a
+        # `POINTER` argtype costs more than the call itself.
+        d(fast, "result_read", STATUS, VOIDP, VOIDP)
         d(fast, "result_json", STATUS, VOIDP, VOIDP)
         d(fast, "result_protected", STATUS, VOIDP, P(ProtectedView))
         d(fast, "result_free", None, VOIDP)
@@ -406,6 +456,33 @@ class Library:
         d(fast, "buffer_data", STATUS, VOIDP, P(Bytes))
         d(slow, "buffer_free", None, VOIDP)
 
+        # The adapters: API keys and the audit log. All touch files.
+        d(slow, "apikeys_open", STATUS, c_char_p, VOIDP, P(VOIDP))
+        d(
+            slow,
+            "apikeys_check",
+            STATUS,
+            VOIDP,
+            c_char_p,
+            c_size_t,
+            c_char_p,
+            P(c_int32),
+            P(VOIDP),
+        )
+        d(slow, "apikeys_free", None, VOIDP)
+        d(slow, "audit_open", STATUS, c_char_p, VOIDP, VOIDP, P(VOIDP))
+        d(
+            slow,
+            "audit_append",
+            STATUS,
+            VOIDP,
+            c_char_p,
+            c_size_t,
+            P(c_uint64),
+        )
+        d(slow, "audit_checkpoint", STATUS, VOIDP)
+        d(slow, "audit_free", None, VOIDP)
+
         self.version_text = self.version().decode("utf-8", "replace")
 
     def check(self, status: int) -> None:
@@ -417,6 +494,23 @@ class Library:
         if status != 0:
             message = self.last_error().decode("utf-8", "replace")
             raise error_for(status, message)
+
+
+def _symbol(path: str, dll: ctypes.CDLL, name: str):
+    """The function ``name`` of the library.
+
+    Raises:
+        ``LibraryError`` when the library lacks it: one built before the
+        function was added, whose ABI version is still the same.
+    """
+    try:
+        return getattr(dll, name)
+    except AttributeError:
+        raise LibraryError(
+            None,
+            f"{path}: no {name} (a library older than this binding; "
+            "rebuild it)",
+        ) from None
 
 
 def _accept_abi(path: str, cdll: ctypes.CDLL) -> None:
@@ -462,9 +556,29 @@ def library() -> Library:
 
 def string_at(ptr: int, length: int) -> bytes:
     """The ``length`` bytes at ``ptr``; empty for a null pointer."""
-    if not ptr or not length:
+    if not ptr:
         return b""
-    return ctypes.string_at(ptr, length)
+    return bytes(MEMORY[ptr : ptr + length])
+
+
+def texts_at(ptr: int, count: int) -> tuple[str, ...]:
+    """The ``count`` texts (``mailshield_text``) of an array at ``ptr``.
+
+    Raises:
+        ``UnicodeDecodeError`` if one is not UTF-8 (a library bug).
+    """
+    memory = MEMORY
+    out = []
+    for p, k in _texts(memory[ptr : ptr + count * TEXT.size]):
+        out.append(str(memory[p : p + k], "utf-8"))
+    return tuple(out)
+
+
+def uint32s_at(ptr: int, count: int) -> list[int]:
+    """The ``count`` ``uint32_t`` of an array at ``ptr``."""
+    if not count:
+        return []
+    return list((c_uint32 * count).from_address(ptr))
 
 
 def address_of(data: bytes) -> int:

@@ -1,37 +1,47 @@
 """Copying a native result into a ``ScanResult``.
 
-A ``Reader`` holds the out-parameters of the accessor calls, made once
-per thread and reused for every result that thread reads, so that
-reading a result allocates no ctypes objects. ``reader()`` gives the
-calling thread's.
+One call, ``mailshield_result_read``, gives every part of a result: the
+summary, and each list as a pointer and a count. The lists are then
+unpacked with ``struct`` straight out of the process's memory
+(``_native.MEMORY``), so reading a result whole makes one ctypes call
+(two for a batch's result, which ``mailshield_batch_get`` finds first;
+three when the JSON line is asked for), whatever it holds.
 
-A result is read in two parts: ``scalars`` (level, confidence,
-``complete``: one call) and ``rest`` (everything else). A single scan
-reads both before it frees its result. A batch reads nothing: each
-result reads itself on first use (see ``ScanResult``), its scalars
-alone when only they are asked for, and ``Batch`` keeps the library's
-batch alive until then.
+A ``Reader`` holds the out-parameters of those calls, made once per
+thread and reused for every result the thread reads, so that reading
+allocates no ctypes objects; ``reader()`` gives the calling thread's.
 
-PERF: a ctypes call costs about 0.2 microseconds and a line of Python
-about as much, so reading all of a result costs several microseconds
-whatever is done (``bench/bench_batch.py``). The reader makes as few
-calls as it can: arrays are copied whole and split with ``struct``, not
-read field by field; errors are read only for an incomplete result; the
-recommended actions once per level per batch.
+A single scan reads its result whole before it frees it. A batch reads
+nothing up front: each result reads itself on first use (see
+``ScanResult``), its scalars alone (level, confidence, ``complete``)
+when only they are asked for, and ``Batch`` keeps the library's batch
+alive until every result has been read whole or dropped.
+
+PERF: what reading costs (``bench/bench_batch.py``) is Python's, not the
+library's: 0.1 to 0.3 microsecond per ctypes call, per text decoded,
+per object built and per few lines of Python. So type names come from
+the engine's entity table by the finding's index instead of from each
+finding's text, a finding or keyword is one ``struct`` unpack and one
+decoded text, an empty list costs a comparison, and loops are plain
+``for`` loops (a comprehension is a function call in Python 3.11).
 """
 
 from __future__ import annotations
 
-import ctypes
 import threading
-from ctypes import addressof, c_size_t, c_void_p
+from ctypes import addressof, c_void_p
 
 from . import _native as n
 from .result import LABELS, LEVELS, Field, Finding, Keyword, ScanResult
 
-_string_at = ctypes.string_at
 _new = tuple.__new__
 _alloc = ScanResult.__new__
+_texts = n.texts_at
+_memory = n.MEMORY
+_view = n.RESULT_VIEW.unpack_from
+_findings = n.FINDING.iter_unpack
+_keywords = n.KEYWORD.iter_unpack
+_fields = n.FIELD.iter_unpack
 
 # The one field of a text scan (MAILSHIELD_INPUT_TEXT).
 BODY = ("body",)
@@ -40,73 +50,41 @@ BODY = ("body",)
 class Reader:
     """Reads results; one thread's (see ``reader``)."""
 
-    __slots__ = (
-        "lib",
-        "items",
-        "count",
-        "out",
-        "summary",
-        "summary_at",
-        "json_text",
-        "json_at",
-    )
+    __slots__ = ("lib", "view", "view_at", "item", "item_at", "line")
 
     def __init__(self, lib: n.Library) -> None:
         self.lib = lib
-        self.items = c_void_p()
-        self.count = c_size_t()
-        self.out = (addressof(self.items), addressof(self.count))
-        self.summary = n.Summary()
-        self.summary_at = addressof(self.summary)
-        self.json_text = n.Text()
-        self.json_at = addressof(self.json_text)
-
-    def array(self, fn, res: int, size: int) -> bytes:
-        """The raw bytes of the list ``fn`` gives for result ``res``."""
-        status = fn(res, *self.out)
-        if status:
-            self.lib.check(status)
-        count = self.count.value
-        if not count:
-            return b""
-        return _string_at(self.items.value, count * size)
-
-    def texts(self, fn, res: int) -> tuple[str, ...]:
-        """The texts of the list ``fn`` gives for result ``res``."""
-        raw = self.array(fn, res, n.TEXT.size)
-        if not raw:
-            return ()
-        return tuple(
-            [_string_at(p, k).decode() for p, k in n.TEXT.iter_unpack(raw)]
-        )
+        self.view = n.ResultView()
+        self.view_at = addressof(self.view)
+        self.item = c_void_p()
+        self.item_at = addressof(self.item)
+        self.line = n.Text()
 
     def get(self, batch: int, index: int) -> int:
         """The ``index``-th result of a batch."""
-        status = self.lib.batch_get(batch, index, self.out[0])
+        status = self.lib.batch_get(batch, index, self.item_at)
         if status:
             self.lib.check(status)
-        return self.items.value
+        return self.item.value
 
-    def scalars(
-        self, res: int, r: ScanResult | None = None
-    ) -> tuple[ScanResult, int, int]:
-        """A result (``r``, or a new one) with its level, confidence and
-        ``complete`` read, and where its id is (address, length)."""
-        status = self.lib.result_summary(res, self.summary_at)
+    def view_of(self, res: int) -> tuple:
+        """The fields of result ``res``'s ``mailshield_result_view``, in
+        the order of ``_native.RESULT_VIEW``."""
+        status = self.lib.result_read(res, self.view_at)
         if status:
             self.lib.check(status)
-        level, _, _, confidence, complete, id_ptr, id_len = (
-            n.SUMMARY.unpack_from(self.summary)
-        )
-        if r is None:
-            r = _alloc(ScanResult)
+        return _view(self.view)
+
+    def scalars(self, r: ScanResult, res: int) -> None:
+        """Reads the level, confidence and ``complete`` of ``res`` into
+        ``r``."""
+        level, _, _, confidence, complete, *_ = self.view_of(res)
         r.level = LEVELS[level]
         r.classification = LABELS[level]
         r.confidence = confidence
         r.complete = complete
-        return r, id_ptr, id_len
 
-    def rest(
+    def whole(
         self,
         r: ScanResult,
         res: int,
@@ -115,138 +93,113 @@ class Reader:
         json: bool,
         types: tuple[str, ...],
         actions: dict[int, tuple[str, ...]],
-        id_ptr: int,
-        id_len: int,
-    ) -> None:
-        """Reads the rest of result ``res`` into ``r``, whose scalars are
-        read.
+    ) -> ScanResult:
+        """Reads all of result ``res`` into ``r``, and returns it.
 
         ``chars`` picks code point offsets (else bytes). ``text`` is the
-        input of a text scan, whose one field is ``body`` (N.B. the header
-        gives no text for that field: the caller's buffer is the text);
-        None for a message, whose fields are read from the result.
-        ``types`` are the engine's entity names, ``actions`` the
-        recommended actions by level known so far; the id is at
-        ``id_ptr``.
+        input of a text scan, whose one field is ``body`` (N.B. the
+        header: that field's text is empty in the result, as the
+        caller's buffer is the text); None for a message, whose fields
+        are read from the result. ``types`` are the engine's entity
+        names, which a finding's ``entity`` indexes; ``actions`` the
+        recommended actions by level read so far with this engine.
         """
-        lib = self.lib
+        (
+            level, _, _, confidence, complete, id_p, id_n,
+            f_p, f_n, k_p, k_n, fl_p, fl_n,
+            rf_p, rf_n, ra_p, ra_n, w_p, w_n, e_p, e_n,
+        ) = self.view_of(res)
         if text is None:
-            fields = self.fields(res)
+            fields = fields_at(fl_p, fl_n)
             names = tuple([f.name for f in fields])
         else:
             fields = (_new(Field, ("body", text)),)
             names = BODY
-        r.id = _string_at(id_ptr, id_len).decode()
-        r.findings = self.findings(res, chars, names, types)
-        r.keywords = self.keywords(res, chars, names)
-        r.risk_factors = self.texts(lib.result_risk_factors, res)
-        # N.B. read once per level: the header defines them as "the
-        # actions the level's policy recommends", a function of the
+        r.level = LEVELS[level]
+        r.classification = LABELS[level]
+        r.confidence = confidence
+        r.complete = complete
+        r.id = str(_memory[id_p : id_p + id_n], "utf-8")
+        r.findings = (
+            findings_at(f_p, f_n, chars, names, types) if f_n else ()
+        )
+        r.keywords = keywords_at(k_p, k_n, chars, names) if k_n else ()
+        r.risk_factors = _texts(rf_p, rf_n) if rf_n else ()
+        # PERF: read once per level and engine (nearly 1 microsecond a
+        # result, bench/bench_batch.py). N.B. the header defines them as
+        # "the actions the level's policy recommends", a function of the
         # engine and the level alone.
-        level = int(r.level)
         known = actions.get(level)
         if known is None:
-            known = self.texts(lib.result_recommended_actions, res)
-            actions[level] = known
+            known = actions[level] = _texts(ra_p, ra_n)
         r.recommended_actions = known
-        r.warnings = self.texts(lib.result_warnings, res)
-        # N.B. the header: errors are what left the message incomplete,
-        # "then the summary says `complete` false".
-        r.errors = self.texts(lib.result_errors, res) if not r.complete else ()
+        r.warnings = _texts(w_p, w_n) if w_n else ()
+        r.errors = _texts(e_p, e_n) if e_n else ()
         r.fields = fields
         r.json = self.json(res) if json else None
         r._pending = None
-
-    def fields(self, res: int) -> tuple[Field, ...]:
-        """The fields of a message result, their text as bytes."""
-        raw = self.array(self.lib.result_fields, res, n.FIELD.size)
-        return tuple(
-            _new(Field, (_string_at(p, k).decode(), n.string_at(tp, tk)))
-            for p, k, tp, tk in n.FIELD.iter_unpack(raw)
-        )
-
-    def findings(
-        self, res: int, chars: bool, names, types
-    ) -> tuple[Finding, ...]:
-        raw = self.array(self.lib.result_findings, res, n.FINDING.size)
-        if not raw:
-            return ()
-        out = []
-        for (
-            _,
-            _,
-            entity,
-            field,
-            start,
-            end,
-            start_char,
-            end_char,
-            _,
-            _,
-            score,
-            validated,
-            m_ptr,
-            m_len,
-        ) in n.FINDING.iter_unpack(raw):
-            if chars:
-                start, end = start_char, end_char
-            masked = _string_at(m_ptr, m_len).decode()
-            out.append(
-                _new(
-                    Finding,
-                    (types[entity], names[field], start, end, score,
-                     validated, masked),
-                )
-            )
-        return tuple(out)
-
-    def keywords(
-        self, res: int, chars: bool, names
-    ) -> tuple[Keyword, ...]:
-        raw = self.array(self.lib.result_keywords, res, n.KEYWORD.size)
-        if not raw:
-            return ()
-        out = []
-        for (
-            w_ptr,
-            w_len,
-            field,
-            start,
-            end,
-            start_char,
-            end_char,
-            _,
-            _,
-            in_footer,
-        ) in n.KEYWORD.iter_unpack(raw):
-            if chars:
-                start, end = start_char, end_char
-            word = _string_at(w_ptr, w_len).decode()
-            out.append(
-                _new(Keyword, (word, names[field], start, end, in_footer))
-            )
-        return tuple(out)
+        return r
 
     def json(self, res: int) -> str:
         """The JSON line of a result."""
-        status = self.lib.result_json(res, self.json_at)
+        status = self.lib.result_json(res, addressof(self.line))
         if status:
             self.lib.check(status)
-        ptr, length = n.TEXT.unpack_from(self.json_text)
-        return _string_at(ptr, length).decode()
+        ptr, length = n.TEXT.unpack_from(self.line)
+        return str(_memory[ptr : ptr + length], "utf-8")
 
-    def whole(
-        self,
-        res: int,
-        chars: bool,
-        text: str | bytes | None,
-        json: bool,
-        types: tuple[str, ...],
-    ) -> ScanResult:
-        """All of result ``res``, for a call that frees it next."""
-        r, id_ptr, id_len = self.scalars(res)
-        self.rest(r, res, chars, text, json, types, {}, id_ptr, id_len)
-        return r
+
+def fields_at(ptr: int, count: int) -> tuple[Field, ...]:
+    """The ``count`` fields at ``ptr`` (a message result's), their text
+    as bytes."""
+    memory = _memory
+    out = []
+    for p, k, t_p, t_n in _fields(memory[ptr : ptr + count * n.FIELD.size]):
+        name = str(memory[p : p + k], "utf-8")
+        out.append(_new(Field, (name, n.string_at(t_p, t_n))))
+    return tuple(out)
+
+
+def findings_at(
+    ptr: int, count: int, chars: bool, names, types
+) -> tuple[Finding, ...]:
+    """The ``count`` findings at ``ptr``, offsets in code points when
+    ``chars`` (else bytes)."""
+    memory = _memory
+    out = []
+    for (
+        _, _, entity, field, start, end, start_char, end_char, _, _,
+        score, validated, m_p, m_n,
+    ) in _findings(memory[ptr : ptr + count * n.FINDING.size]):
+        if chars:
+            start, end = start_char, end_char
+        out.append(
+            _new(
+                Finding,
+                (
+                    types[entity], names[field], start, end, score,
+                    validated, str(memory[m_p : m_p + m_n], "utf-8"),
+                ),
+            )
+        )
+    return tuple(out)
+
+
+def keywords_at(
+    ptr: int, count: int, chars: bool, names
+) -> tuple[Keyword, ...]:
+    """The ``count`` keyword hits at ``ptr``, offsets as for
+    ``findings_at``."""
+    memory = _memory
+    out = []
+    for (
+        w_p, w_n, field, start, end, start_char, end_char, _, _, in_footer,
+    ) in _keywords(memory[ptr : ptr + count * n.KEYWORD.size]):
+        if chars:
+            start, end = start_char, end_char
+        word = str(memory[w_p : w_p + w_n], "utf-8")
+        out.append(_new(Keyword, (word, names[field], start, end, in_footer)))
+    return tuple(out)
 
 
 _local = threading.local()
@@ -254,65 +207,82 @@ _local = threading.local()
 
 def reader(lib: n.Library) -> Reader:
     """The calling thread's reader."""
-    r = getattr(_local, "reader", None)
-    if r is None:
+    try:
+        return _local.reader
+    except AttributeError:
         r = _local.reader = Reader(lib)
-    return r
+        return r
+
+
+def read_whole(lib, res, chars, text, json, types, actions) -> ScanResult:
+    """All of result ``res``, for a call that frees it next; arguments
+    as for ``Reader.whole``."""
+    r = _alloc(ScanResult)
+    return reader(lib).whole(r, res, chars, text, json, types, actions)
 
 
 class Batch:
     """The library's batch, alive while a result of it is unread.
 
     A batch result is read on first use (see ``ScanResult``): its
-    ``_pending`` is ``(batch, index, chars, text, json)``, which keeps the
-    batch alive; the batch is freed (by garbage collection) once every
-    result has been read whole or dropped.
+    ``_pending`` is the batch, which it keeps alive, and its ``_index``
+    its place in it; the batch is freed (by garbage collection) once
+    every result has been read whole or dropped.
+
+    ``texts`` are the inputs of a text batch as the results' ``body``
+    fields hold them (None for messages), ``chars`` whether each result's
+    offsets are code points, ``json`` whether results carry their JSON
+    line.
     """
 
-    __slots__ = ("lib", "ptr", "types", "actions", "__weakref__")
+    __slots__ = (
+        "lib", "ptr", "types", "actions", "texts", "chars", "json",
+        "__weakref__",
+    )
 
-    def __init__(self, lib: n.Library, ptr: int, types) -> None:
+    def __init__(
+        self,
+        lib: n.Library,
+        ptr: int,
+        engine,
+        texts: list | None,
+        chars: list[bool],
+        json: bool,
+    ) -> None:
         self.lib = lib
         self.ptr = ptr
-        self.types = types
-        # Recommended actions by level; shared by the batch's readers,
-        # which only ever store the same tuple for a level.
-        self.actions: dict[int, tuple[str, ...]] = {}
+        self.types = engine._entities
+        self.actions = engine._actions
+        self.texts = texts
+        self.chars = chars
+        self.json = json
 
-    def results(self, items, data, chars, messages: bool, json: bool):
-        """The results, unread.
-
-        ``items`` are the inputs as given, ``data`` their bytes, ``chars``
-        whether each was a ``str``.
-        """
+    def results(self) -> list[ScanResult]:
+        """The results, unread."""
+        # PERF: two slots and no tuple per result, which halves what the
+        # cyclic garbage collector tracks (0.2 microsecond a result).
         out = []
-        for i, c in enumerate(chars):
+        for i in range(len(self.chars)):
             r = _alloc(ScanResult)
-            text = None if messages else items[i] if c else data[i]
-            r._pending = (self, i, c, text, json)
+            r._pending = self
+            r._index = i
             out.append(r)
         return out
 
-    def read(
-        self,
-        r: ScanResult,
-        index: int,
-        chars: bool,
-        text: str | bytes | None,
-        json: bool,
-        whole: bool,
-    ) -> None:
+    def read(self, r: ScanResult, index: int, whole: bool) -> None:
         """Reads result ``index`` into ``r``: its scalars, and with
         ``whole`` everything. Any thread; ``self`` stays alive while it
         runs, even if another thread finishes reading ``r`` first."""
         read = reader(self.lib)
         res = read.get(self.ptr, index)
-        _, id_ptr, id_len = read.scalars(res, r)
-        if whole:
-            read.rest(
-                r, res, chars, text, json, self.types, self.actions,
-                id_ptr, id_len,
-            )
+        if not whole:
+            read.scalars(r, res)
+            return
+        text = None if self.texts is None else self.texts[index]
+        read.whole(
+            r, res, self.chars[index], text, self.json, self.types,
+            self.actions,
+        )
 
     def __del__(self) -> None:
         ptr, self.ptr = self.ptr, 0

@@ -151,19 +151,12 @@ class DataProtectionManager:
         self.keys = KeySet.from_fernet_key(encryption_key)
         self.engine = Engine(pack)
         self.policies = _policies()
-        # The order of `detected_pii`: the guide's, which is the seed
-        # pack's detector order.
-        # FIXME: other packs report in the entity table's order, since
-        # the ABI does not give the detector order that `mailshield scan`
-        # counts in (the Rust `Engine::entity_order`).
         if pack == "seed":
             self.pii_patterns = SEED_PATTERNS
-            self._order = tuple(SEED_PATTERNS)
         else:
             self.pii_patterns = MappingProxyType(
                 dict.fromkeys(self.engine.entities)
             )
-            self._order = self.engine.entities
 
     async def classify_email_content(
         self, email_content: str
@@ -173,8 +166,9 @@ class DataProtectionManager:
         Returns ``{"classification": DataClassification, "confidence":
         float, "detected_pii": [{"type", "count", "examples"}],
         "risk_factors": [str], "recommended_actions": [str]}``, with
-        ``detected_pii`` in the pack's type order and ``examples`` the
-        first two findings of each type, masked.
+        ``detected_pii`` in the pack's report order
+        (``Engine.entity_order``: the guide's for the ``seed`` pack) and
+        ``examples`` the first two findings of each type, masked.
         """
         return self.classify(email_content)
 
@@ -186,7 +180,7 @@ class DataProtectionManager:
             by_type.setdefault(f.type, []).append(f.masked)
         detected = [
             {"type": t, "count": len(by_type[t]), "examples": by_type[t][:2]}
-            for t in self._order
+            for t in self.engine.entity_order
             if t in by_type
         ]
         return {

@@ -38,7 +38,7 @@ from ctypes import byref, c_void_p
 
 from . import _native as n
 from ._handle import Handle
-from ._read import Batch, reader
+from ._read import Batch, read_whole
 from .keys import Cipher, KeySet, to_bytes
 from .result import Level, Protected, ScanResult
 
@@ -79,7 +79,7 @@ class Engine(Handle):
         when the library cannot be loaded.
     """
 
-    __slots__ = ("_lib", "_entities", "pack")
+    __slots__ = ("_lib", "_entities", "_order", "_actions", "pack")
     _what = "engine"
 
     def __init__(
@@ -99,21 +99,26 @@ class Engine(Handle):
         self._lib = lib
         #: The pack's name as given (``"<toml>"`` for a custom pack).
         self.pack = "<toml>" if toml is not None else (pack or "default")
-        self._entities = self._read_entities()
+        self._entities, self._order = self._read_entities()
+        # The recommended actions by level, as results read them (any
+        # thread stores only the one tuple a level has).
+        self._actions: dict[int, tuple[str, ...]] = {}
 
-    def _read_entities(self) -> tuple[str, ...]:
+    def _read_entities(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The entity table, and its names in report order."""
+        lib = self._lib
         items, count = c_void_p(), n.c_size_t()
         ptr = self._acquire()
         try:
-            self._lib.check(
-                self._lib.engine_entities(ptr, byref(items), byref(count))
+            lib.check(lib.engine_entities(ptr, byref(items), byref(count)))
+            names = n.texts_at(items.value or 0, count.value)
+            lib.check(
+                lib.engine_entity_order(ptr, byref(items), byref(count))
             )
-            raw = n.string_at(items.value or 0, count.value * n.TEXT.size)
-            return tuple(
-                n.string_at(p, k).decode() for p, k in n.TEXT.iter_unpack(raw)
-            )
+            order = n.uint32s_at(items.value or 0, count.value)
         finally:
             self._release()
+        return names, tuple([names[i] for i in order])
 
     @property
     def entities(self) -> tuple[str, ...]:
@@ -121,6 +126,14 @@ class Engine(Handle):
         table's order (a pack need not detect all of them: the ``seed``
         pack finds five of these)."""
         return self._entities
+
+    @property
+    def entity_order(self) -> tuple[str, ...]:
+        """The same types in the order reports list them (the guide's
+        ``detected_pii``, the log of ``protect``): as the pack's
+        detectors first name them, then the others. For the ``seed``
+        pack it begins with the guide's five."""
+        return self._order
 
     def scan(self, text: str | bytes, *, json: bool = False) -> ScanResult:
         """Scans one text: findings, keywords, level.
@@ -156,8 +169,10 @@ class Engine(Handle):
         finally:
             self._release()
         try:
-            read = reader(lib)
-            return read.whole(out.value, chars, text, json, self._entities)
+            return read_whole(
+                lib, out.value, chars, text, json, self._entities,
+                self._actions,
+            )
         finally:
             lib.result_free(out)
 
@@ -215,8 +230,15 @@ class Engine(Handle):
         finally:
             self._release()
         del blob, inputs, pairs
-        batch = Batch(lib, out.value or 0, self._entities)
-        return batch.results(items, data, chars, messages, json)
+        # The body of each text result: the input itself, as bytes for
+        # a bytes-like one.
+        bodies = (
+            None
+            if messages
+            else [t if c else d for t, c, d in zip(items, chars, data)]
+        )
+        batch = Batch(lib, out.value or 0, self, bodies, chars, json)
+        return batch.results()
 
     def protect(
         self,
@@ -312,8 +334,10 @@ class Engine(Handle):
             self._release()
         del mid
         try:
-            read = reader(lib)
-            result = read.whole(out.value, chars, text, json, self._entities)
+            result = read_whole(
+                lib, out.value, chars, text, json, self._entities,
+                self._actions,
+            )
             return _protected(lib, out.value, result, chars)
         finally:
             lib.result_free(out)
@@ -339,16 +363,12 @@ def _protected(lib, res: int, result: ScanResult, chars: bool) -> Protected:
         data = n.string_at(ptr, length)
         return data.decode() if chars else data
 
-    raw_log = n.string_at(log_p, log_n * n.TEXT.size)
-    log = tuple(
-        [n.string_at(p, k).decode() for p, k in n.TEXT.iter_unpack(raw_log)]
-    )
     return Protected(
         result=result,
         body=text(body_p, body_n),
         sealed=n.string_at(sealed_p, sealed_n).decode() if sealed_p else None,
         subject=text(subj_p, subj_n) if subj_p else None,
-        log=log,
+        log=n.texts_at(log_p, log_n),
     )
 
 
@@ -371,7 +391,7 @@ class Stream(Handle):
         or ``finish`` after ``finish``.
     """
 
-    __slots__ = ("_lib", "_entities", "_chars", "_serial")
+    __slots__ = ("_lib", "_entities", "_actions", "_chars", "_serial")
     _what = "stream"
 
     def __init__(self, engine: Engine) -> None:
@@ -385,6 +405,7 @@ class Stream(Handle):
         super().__init__(out.value or 0, lib.stream_free)
         self._lib = lib
         self._entities = engine.entities
+        self._actions = engine._actions
         self._chars: bool | None = None
         self._serial = threading.Lock()
 
@@ -414,9 +435,11 @@ class Stream(Handle):
                 self._release()
         chars = bool(self._chars)
         try:
-            read = reader(lib)
             empty = "" if chars else b""
-            return read.whole(out.value, chars, empty, json, self._entities)
+            return read_whole(
+                lib, out.value, chars, empty, json, self._entities,
+                self._actions,
+            )
         finally:
             lib.result_free(out)
 

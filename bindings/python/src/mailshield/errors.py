@@ -12,7 +12,9 @@ what code written for the guide's ``DataProtectionManager`` catches:
 ``KeySetError`` (a key that cannot be read or does not fit, as
 ``cryptography``'s ``Fernet`` raises ``ValueError`` for a bad key).
 ``LibraryError`` is the one error that has no status: the shared library
-could not be found or loaded.
+could not be found or loaded. ``IoError`` (a key store or audit log that
+cannot be opened, read or written) is not an ``OSError``: the library
+gives no ``errno``, only a message naming the file and the cause.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ __all__ = [
     "CryptoError",
     "StateError",
     "InternalError",
+    "IoError",
 ]
 
 
@@ -44,6 +47,7 @@ class Status(enum.IntEnum):
     CRYPTO = 5
     STATE = 6
     INTERNAL = 7
+    IO = 8
 
 
 class MailshieldError(Exception):
@@ -109,6 +113,15 @@ class InternalError(MailshieldError):
     """``INTERNAL``: a bug inside mailshield; the call had no effect."""
 
 
+class IoError(MailshieldError):
+    """``IO``: a file or database of the adapters (the API key store, the
+    audit log) could not be opened, read or written.
+
+    For an audit append it means nothing was logged: the audited
+    operation should fail too.
+    """
+
+
 _BY_STATUS: dict[Status, type[MailshieldError]] = {
     Status.NULL_ARGUMENT: NullArgumentError,
     Status.INVALID_ARGUMENT: InvalidArgumentError,
@@ -117,6 +130,7 @@ _BY_STATUS: dict[Status, type[MailshieldError]] = {
     Status.CRYPTO: CryptoError,
     Status.STATE: StateError,
     Status.INTERNAL: InternalError,
+    Status.IO: IoError,
 }
 
 

@@ -45,6 +45,18 @@ def to_bytes(value: str | bytes, what: str) -> bytes:
     raise TypeError(f"{what} must be str or bytes, not {type(value).__name__}")
 
 
+def to_path(path: str | os.PathLike[str], what: str) -> bytes:
+    """A path as the library takes it: bytes without a NUL.
+
+    Raises:
+        ``ValueError`` for a path with a NUL byte, where C would cut it.
+    """
+    raw = os.fsencode(path)
+    if b"\0" in raw:
+        raise ValueError(f"{what}: embedded null byte")
+    return raw
+
+
 class KeySet(Handle):
     """Keys for sealing and opening, held by the library.
 
@@ -102,9 +114,10 @@ class KeySet(Handle):
 
         Raises:
             ``KeySetError`` when the file cannot be read or is not a key set
-            (the message names the path, never a key).
+            (the message names the path, never a key); ``ValueError`` for a
+            path with a NUL byte.
         """
-        raw = os.fsencode(path)
+        raw = to_path(path, "path")
         return cls._made(lambda lib, out: lib.keyset_load(raw, out))
 
     def encrypt(

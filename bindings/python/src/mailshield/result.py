@@ -135,7 +135,8 @@ class ScanResult:
     every result of it has been read whole or dropped.
     """
 
-    __slots__ = PARTS + ("_pending",)
+    # A batch result not read whole yet: its batch, and its index there.
+    __slots__ = PARTS + ("_pending", "_index")
 
     #: The classification as a ``Level``.
     level: Level
@@ -196,11 +197,10 @@ class ScanResult:
         # now, the scalars alone if one of them is asked for.
         if name not in _ALL:
             raise AttributeError(name)
-        pending = object.__getattribute__(self, "_pending")
-        if pending is None:
+        batch = self._pending
+        if batch is None:
             raise AttributeError(name)
-        batch, *where = pending
-        batch.read(self, *where, whole=name not in _SCALARS)
+        batch.read(self, self._index, name not in _SCALARS)
         return object.__getattribute__(self, name)
 
     def _values(self) -> tuple:
