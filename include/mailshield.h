@@ -30,8 +30,9 @@
 #include <stdint.h>
 
 // The version of this ABI: it changes whenever a function, struct or
-// constant of the header changes incompatibly. A binding checks it
-// against the value it was written for.
+// constant of the header changes incompatibly; additions leave it as it
+// is (a binding that needs a newer function finds it missing). A binding
+// checks it against the value it was written for.
 #define MAILSHIELD_ABI_VERSION 1
 
 // The key is valid.
@@ -371,7 +372,8 @@ mailshield_status mailshield_apikeys_check(const mailshield_apikeys *keys,
 //
 // # Safety
 //
-// `keys` is null or a live store handle, not used after the call.
+// `keys` is null or a live store handle, not used by any other thread
+// during the call, and not used after it.
 void mailshield_apikeys_free(mailshield_apikeys *keys);
 
 // Opens the audit log at `path` for appending (created if needed), its
@@ -414,7 +416,8 @@ mailshield_status mailshield_audit_append(const mailshield_audit *log,
                                           size_t len,
                                           uint64_t *seq);
 
-// Writes a checkpoint now, sealing what was appended so far.
+// Writes a checkpoint now, sealing what was appended so far (nothing
+// when nothing was appended since the last one).
 //
 // # Errors
 //
@@ -425,9 +428,23 @@ mailshield_status mailshield_audit_append(const mailshield_audit *log,
 // `log` is a live audit handle.
 mailshield_status mailshield_audit_checkpoint(const mailshield_audit *log);
 
-// Closes an audit log with a final checkpoint, then frees it; null is
-// ignored. A checkpoint that cannot be written is lost: call
-// [`mailshield_audit_checkpoint`] first to see its status.
+// Closes an audit log with a final checkpoint and frees it, whatever the
+// status; null is ignored.
+//
+// # Errors
+//
+// `IO` when the final checkpoint cannot be written: the events were on
+// disk already, but the log's tail is not sealed.
+//
+// # Safety
+//
+// `log` is null or a live audit handle, not used by any other thread
+// during the call, and not used after it.
+mailshield_status mailshield_audit_close(mailshield_audit *log);
+
+// Frees an audit log with a final checkpoint; null is ignored. A
+// checkpoint that cannot be written is lost:
+// [`mailshield_audit_close`] reports it.
 //
 // # Safety
 //
@@ -614,9 +631,10 @@ mailshield_status mailshield_engine_entities(const mailshield_engine *engine,
                                              const mailshield_text **items,
                                              size_t *count);
 
-// The order in which reports list entity types (counts, the guide's
-// `detected_pii`): the types as the pack's detectors first name them,
-// then the others. `*items` gets `*count` indexes into the entity table,
+// The order in which the guide's reports list entity types (its
+// `detected_pii`, the protect record's `pii_detected`): the types as the
+// pack's detectors first name them, then the others. (The JSON line's
+// `counts` is an object, its keys in alphabetical order.) `*items` gets `*count` indexes into the entity table,
 // owned by the engine.
 //
 // # Errors

@@ -343,20 +343,23 @@ impl AuditLog {
             .append(true)
             .open(path)
             .map_err(fail)?;
-        let (seq, prev) = match last_line(&mut file).map_err(fail)? {
-            None => (0, GENESIS.to_string()),
-            Some(bytes) => {
-                let line: Line =
-                    serde_json::from_slice(&bytes).map_err(|_| {
-                        AuditError::new(
-                            path,
-                            "the last line is not an audit entry",
-                        )
-                    })?;
-                (line.seq + 1, line_hash(&bytes))
-            }
-        };
-        let writer = Writer { file, seq, prev, since_checkpoint: 0 };
+        // Where the chain stands, and whether its tail is sealed.
+        let (seq, prev, since_checkpoint) =
+            match last_line(&mut file).map_err(fail)? {
+                None => (0, GENESIS.to_string(), 0),
+                Some(bytes) => {
+                    let line: Line =
+                        serde_json::from_slice(&bytes).map_err(|_| {
+                            AuditError::new(
+                                path,
+                                "the last line is not an audit entry",
+                            )
+                        })?;
+                    let unsealed = u64::from(line.event.is_some());
+                    (line.seq + 1, line_hash(&bytes), unsealed)
+                }
+            };
+        let writer = Writer { file, seq, prev, since_checkpoint };
         Ok(AuditLog {
             path: path.to_path_buf(),
             key: hmac::Key::new(hmac::HMAC_SHA256, key),
@@ -392,13 +395,17 @@ impl AuditLog {
         Ok(seq)
     }
 
-    /// Writes a checkpoint now, and the head file.
+    /// Writes a checkpoint now, and the head file, when an event was
+    /// appended since the last one (else there is nothing to seal).
     ///
     /// # Errors
     ///
     /// When the write fails.
     pub fn checkpoint(&self) -> Result<(), AuditError> {
         let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        if w.since_checkpoint == 0 {
+            return Ok(());
+        }
         self.checkpoint_locked(&mut w)
     }
 

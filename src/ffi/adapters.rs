@@ -134,7 +134,8 @@ pub unsafe extern "C" fn mailshield_apikeys_check(
 ///
 /// # Safety
 ///
-/// `keys` is null or a live store handle, not used after the call.
+/// `keys` is null or a live store handle, not used by any other thread
+/// during the call, and not used after it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn mailshield_apikeys_free(keys: *mut ApiKeysHandle) {
     // SAFETY: the caller promises it came from this library.
@@ -213,7 +214,8 @@ pub unsafe extern "C" fn mailshield_audit_append(
     })
 }
 
-/// Writes a checkpoint now, sealing what was appended so far.
+/// Writes a checkpoint now, sealing what was appended so far (nothing
+/// when nothing was appended since the last one).
 ///
 /// # Errors
 ///
@@ -233,9 +235,36 @@ pub unsafe extern "C" fn mailshield_audit_checkpoint(
     })
 }
 
-/// Closes an audit log with a final checkpoint, then frees it; null is
-/// ignored. A checkpoint that cannot be written is lost: call
-/// [`mailshield_audit_checkpoint`] first to see its status.
+/// Closes an audit log with a final checkpoint and frees it, whatever the
+/// status; null is ignored.
+///
+/// # Errors
+///
+/// `IO` when the final checkpoint cannot be written: the events were on
+/// disk already, but the log's tail is not sealed.
+///
+/// # Safety
+///
+/// `log` is null or a live audit handle, not used by any other thread
+/// during the call, and not used after it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mailshield_audit_close(
+    log: *mut AuditHandle,
+) -> Status {
+    if log.is_null() {
+        return Status::Ok;
+    }
+    // SAFETY: the caller promises a live handle, used by no one else.
+    let status = call("mailshield_audit_close", || {
+        unsafe { &*log }.log.checkpoint().map_err(io_error)
+    });
+    unsafe { free(log) };
+    status
+}
+
+/// Frees an audit log with a final checkpoint; null is ignored. A
+/// checkpoint that cannot be written is lost:
+/// [`mailshield_audit_close`] reports it.
 ///
 /// # Safety
 ///

@@ -161,8 +161,9 @@ pub extern "C" fn mailshield_last_error() -> *const c_char {
 }
 
 /// The version of this ABI: it changes whenever a function, struct or
-/// constant of the header changes incompatibly. A binding checks it
-/// against the value it was written for.
+/// constant of the header changes incompatibly; additions leave it as it
+/// is (a binding that needs a newer function finds it missing). A binding
+/// checks it against the value it was written for.
 pub const MAILSHIELD_ABI_VERSION: u32 = 1;
 
 /// The ABI version of the loaded library ([`MAILSHIELD_ABI_VERSION`]).

@@ -96,12 +96,14 @@ static void test_audit(void) {
                  MAILSHIELD_STATUS_INVALID_ARGUMENT);
     CHECK(strstr(mailshield_last_error(), "value-77") == NULL);
     CHECK_OK(mailshield_audit_checkpoint(log));
-    mailshield_audit_free(log);
+    /* Nothing new since: closing writes no second checkpoint. */
+    CHECK_OK(mailshield_audit_close(log));
+    CHECK_OK(mailshield_audit_close(NULL));
     mailshield_audit_free(NULL);
     mailshield_engine_free(engine);
     mailshield_keyset_free(keys);
 
-    /* Two events and two checkpoints; the address never written. */
+    /* Two events and one checkpoint; the address never written. */
     f = fopen(path, "r");
     if (!CHECK(f != NULL))
         return;
@@ -110,8 +112,8 @@ static void test_audit(void) {
     text[n] = '\0';
     CHECK(strstr(text, "ana@example.com") == NULL);
     CHECK(strstr(text, "mail [EMAIL_REDACTED]") != NULL);
-    CHECK(strstr(text, "\"seq\":3,") != NULL);
-    CHECK(strstr(text, "\"seq\":4,") == NULL);
+    CHECK(strstr(text, "\"seq\":2,") != NULL);
+    CHECK(strstr(text, "\"seq\":3,") == NULL);
 }
 
 int main(void) {

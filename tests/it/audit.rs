@@ -57,15 +57,31 @@ fn broken(path: &Path, head: bool) -> Option<Break> {
 fn an_untouched_log_verifies() {
     let dir = TempDir::new("audit");
     let path = dir.join("a.log");
+    // The 1000th event seals itself; closing then has nothing to seal.
     write_log(&path, 1000, 1000);
     let v = verify(&path, &KEY, Some(&head_path(&path))).unwrap();
-    assert_eq!((v.events, v.checkpoints, v.broken), (1000, 2, None));
+    assert_eq!((v.events, v.checkpoints, v.broken), (1000, 1, None));
     // Reopened, the chain goes on.
     let log = AuditLog::open(&path, &KEY, None).unwrap();
     log.append(event(1000)).unwrap();
     log.close().unwrap();
     let v = verify(&path, &KEY, Some(&head_path(&path))).unwrap();
-    assert_eq!((v.events, v.checkpoints, v.broken), (1001, 3, None));
+    assert_eq!((v.events, v.checkpoints, v.broken), (1001, 2, None));
+}
+
+#[test]
+fn a_log_reopened_after_a_crash_seals_its_tail() {
+    // A writer that died after an append left the tail unsealed; the next
+    // one seals it even if it appends nothing.
+    let dir = TempDir::new("audit");
+    let path = dir.join("a.log");
+    let log = AuditLog::open(&path, &KEY, None).unwrap();
+    log.append(event(0)).unwrap();
+    std::mem::forget(log);
+    let v = verify(&path, &KEY, None).unwrap();
+    assert_eq!(v.broken, Some(Break::Unsealed { seq: 0 }));
+    AuditLog::open(&path, &KEY, None).unwrap().close().unwrap();
+    assert_eq!(verify(&path, &KEY, None).unwrap().broken, None);
 }
 
 #[test]
