@@ -338,6 +338,21 @@ fn exfiltration_needs_a_hundred_accesses_in_ten_minutes() {
 }
 
 #[test]
+fn a_clock_that_jumps_back_is_late_not_negative() {
+    let mut d = Detector::new(Config::default());
+    d.observe(&failure(T0, "10.0.0.1", "u"));
+    // An hour back: past the lateness, ignored and counted.
+    assert!(d.observe(&failure(T0 - 3600, "10.0.0.1", "u")).is_empty());
+    assert_eq!(d.too_late(), 1);
+    // Two minutes back: counted at its own time.
+    for i in 0..4 {
+        d.observe(&failure(T0 - 120 + i, "10.0.0.1", "u"));
+    }
+    assert_eq!(d.alerts().len(), 2, "{:?}", d.alerts());
+    assert_eq!(d.too_late(), 1);
+}
+
+#[test]
 fn business_hours_follow_the_guide_and_the_offset() {
     // 2026-05-28 is T0's day; midnight UTC of it:
     let day = T0 - T0 % 86_400;

@@ -178,6 +178,7 @@ fn issuer_and_audience_are_compared_exactly() {
         "https://sts.windows.net/11111111-2222-3333-4444-555555555555",
         " https://sts.windows.net/11111111-2222-3333-4444-555555555555/",
         "https://STS.windows.net/11111111-2222-3333-4444-555555555555/",
+        "https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/v2.0",
     ] {
         let t = token(&with("iss", json!(iss)));
         assert_eq!(v.verify(&t, NOW), Err(TokenError::Issuer), "{iss}");
@@ -214,6 +215,13 @@ fn malformed_tokens_are_refused_before_decoding() {
             "{got:?}"
         );
     }
+    // A header in UTF-16 is not JSON here.
+    let utf16: Vec<u8> = r#"{"alg":"RS256","kid":"k1"}"#
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let t16 = format!("{}.{}.{}", b64(&utf16), parts[1], parts[2]);
+    assert_eq!(v.verify(&t16, NOW), Err(TokenError::Malformed));
     // The payload that is an array fails the signature first (it was not
     // signed); signed, it is malformed.
     let signed_array =
