@@ -255,12 +255,22 @@ fn exact(kind: Kind, value: &str, text: &[u8], span: Span) -> Option<Span> {
     }
 }
 
-/// Whether a letter or digit sits right before or after `span`.
+/// Whether a letter or digit sits right before or after `span`. Reads at
+/// most one character (four bytes) on each side.
 fn touches(text: &[u8], span: Span) -> bool {
-    let before = String::from_utf8_lossy(&text[..span.start]);
-    let after = String::from_utf8_lossy(&text[span.end..]);
-    before.chars().next_back().is_some_and(char::is_alphanumeric)
-        || after.chars().next().is_some_and(char::is_alphanumeric)
+    let before = &text[span.start.saturating_sub(4)..span.start];
+    let after = &text[span.end..(span.end + 4).min(text.len())];
+    let last = before.utf8_chunks().last().and_then(|c| {
+        if c.invalid().is_empty() {
+            c.valid().chars().next_back()
+        } else {
+            None
+        }
+    });
+    let first =
+        after.utf8_chunks().next().and_then(|c| c.valid().chars().next());
+    last.is_some_and(char::is_alphanumeric)
+        || first.is_some_and(char::is_alphanumeric)
 }
 
 /// One message of an access or portability answer.

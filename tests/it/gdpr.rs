@@ -43,6 +43,12 @@ fn identifiers_match_exactly() {
     let found: Vec<&str> =
         hits_in(&m, text).iter().map(|&(s, e, _)| &text[s..e]).collect();
     assert_eq!(found, ["alice\n  EXAMPLE"]);
+
+    // A letter of any script touching the name makes another word.
+    let text = "\u{c9}Alice Example, Alice Example\u{e9}, (Alice Example)";
+    let found: Vec<&str> =
+        hits_in(&m, text).iter().map(|&(s, e, _)| &text[s..e]).collect();
+    assert_eq!(found, ["Alice Example"]);
 }
 
 #[test]
