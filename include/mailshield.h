@@ -377,9 +377,9 @@ mailshield_status mailshield_apikeys_check(const mailshield_apikeys *keys,
 void mailshield_apikeys_free(mailshield_apikeys *keys);
 
 // Opens the audit log at `path` for appending (created if needed), its
-// checkpoints keyed by `keys` as `mailshield audit` keys them, and the
-// strings of event details redacted by `engine` (null: written as
-// given).
+// links and checkpoints keyed by `keys` as `mailshield audit` keys them,
+// and the strings of event details redacted by `engine` (null: the
+// built-in `default` pack), so no message text reaches the log.
 //
 // # Errors
 //

@@ -7,15 +7,16 @@
 //! - an event: `{"seq": N, "prev": H, "event": {...}}`;
 //! - a checkpoint: `{"seq": N, "prev": H, "checkpoint": M}`.
 //!
-//! `seq` counts lines from 0; `prev` is the SHA-256 (hex) of the previous
-//! line's bytes, 64 zeros for the first. A checkpoint's `M` is
-//! HMAC-SHA256 under the audit key of `seq` and `prev`: written every
-//! [`AuditLog::CHECKPOINT_EVERY`] events and at close, and copied to the
-//! head file beside the log (`<log>.head`), which can be kept elsewhere.
-//! [`verify`] then finds an entry that was changed, removed, swapped or
-//! re-chained (the checkpoints no longer match without the key), and a
+//! `seq` counts lines from 0; `prev` links the line to the one before:
+//! HMAC-SHA256 (hex) of the previous line's bytes under the audit key, 64
+//! zeros for the first, so a chain cannot be rebuilt, nor lines added,
+//! without the key. A checkpoint's `M` is HMAC-SHA256 of `seq` and
+//! `prev`: written every [`AuditLog::CHECKPOINT_EVERY`] events and at
+//! close (when something is new), and copied to the head file beside the
+//! log (`<log>.head`), which can be kept elsewhere. [`verify`] then finds
+//! an entry that was changed, removed, swapped, added or re-chained, and a
 //! tail that was cut: past the last checkpoint, or, with the head file,
-//! back to an earlier one.
+//! back to an earlier one. MACs are compared in constant time.
 //!
 //! Before an event is written, every string in its `details` is scanned by
 //! the engine given to [`AuditLog::open`] and its findings replaced by
@@ -36,7 +37,7 @@ use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use ring::{digest, hmac};
+use ring::hmac;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -188,7 +189,11 @@ impl Event {
 /// values it did not expect, which may be data; field names are kept.
 fn redacted(err: &serde_json::Error) -> String {
     let text = err.to_string();
-    let named = ["missing field", "unknown field", "duplicate field"];
+    // An unknown field's name is the caller's text: not repeated.
+    if text.starts_with("unknown field") {
+        return "an unknown field".to_string();
+    }
+    let named = ["missing field", "duplicate field"];
     if named.iter().any(|p| text.starts_with(p)) {
         let end = text.find(", expected").unwrap_or(text.len());
         let end = end.min(text.find(" at line").unwrap_or(text.len()));
@@ -274,16 +279,45 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn line_hash(line: &[u8]) -> String {
-    hex(digest::digest(&digest::SHA256, line).as_ref())
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 || !text.is_ascii() {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
+        .collect()
+}
+
+/// What a line's link signs: the previous line's bytes.
+fn link_message(line: &[u8]) -> Vec<u8> {
+    let mut msg = b"mailshield audit line\0".to_vec();
+    msg.extend_from_slice(line);
+    msg
+}
+
+/// The link to `line` that the next line carries as `prev`: keyed, so a
+/// chain cannot be rebuilt without the key.
+fn line_link(key: &hmac::Key, line: &[u8]) -> String {
+    hex(hmac::sign(key, &link_message(line)).as_ref())
+}
+
+/// What a checkpoint signs: its `seq` and `prev`.
+fn checkpoint_message(seq: u64, prev: &str) -> Vec<u8> {
+    let mut msg = b"mailshield audit checkpoint\0".to_vec();
+    msg.extend_from_slice(&seq.to_be_bytes());
+    msg.extend_from_slice(prev.as_bytes());
+    msg
 }
 
 /// The checkpoint MAC of line `seq` whose `prev` is `prev`.
 fn checkpoint_mac(key: &hmac::Key, seq: u64, prev: &str) -> String {
-    let mut msg = b"mailshield audit checkpoint\0".to_vec();
-    msg.extend_from_slice(&seq.to_be_bytes());
-    msg.extend_from_slice(prev.as_bytes());
-    hex(hmac::sign(key, &msg).as_ref())
+    hex(hmac::sign(key, &checkpoint_message(seq, prev)).as_ref())
+}
+
+/// Whether `tag` (hex) is the MAC of `msg`, compared in constant time.
+fn tag_ok(key: &hmac::Key, msg: &[u8], tag: &str) -> bool {
+    unhex(tag).is_some_and(|t| hmac::verify(key, msg, &t).is_ok())
 }
 
 const GENESIS: &str =
@@ -344,6 +378,7 @@ impl AuditLog {
             .open(path)
             .map_err(fail)?;
         // Where the chain stands, and whether its tail is sealed.
+        let key = hmac::Key::new(hmac::HMAC_SHA256, key);
         let (seq, prev, since_checkpoint) =
             match last_line(&mut file).map_err(fail)? {
                 None => (0, GENESIS.to_string(), 0),
@@ -356,13 +391,13 @@ impl AuditLog {
                             )
                         })?;
                     let unsealed = u64::from(line.event.is_some());
-                    (line.seq + 1, line_hash(&bytes), unsealed)
+                    (line.seq + 1, line_link(&key, &bytes), unsealed)
                 }
             };
         let writer = Writer { file, seq, prev, since_checkpoint };
         Ok(AuditLog {
             path: path.to_path_buf(),
-            key: hmac::Key::new(hmac::HMAC_SHA256, key),
+            key,
             engine,
             writer: Mutex::new(writer),
             every: Self::CHECKPOINT_EVERY,
@@ -465,7 +500,7 @@ impl AuditLog {
         w.file.write_all(&bytes).map_err(fail)?;
         w.file.sync_data().map_err(fail)?;
         let seq = w.seq;
-        w.prev = line_hash(line);
+        w.prev = line_link(&self.key, line);
         w.seq += 1;
         Ok(seq)
     }
@@ -619,68 +654,125 @@ pub fn verify(
     head: Option<&Path>,
 ) -> Result<Verified, AuditError> {
     let key = hmac::Key::new(hmac::HMAC_SHA256, key);
-    let file = File::open(path).map_err(|e| AuditError::new(path, e))?;
     let mut out = Verified { events: 0, checkpoints: 0, broken: None };
-    let mut prev = GENESIS.to_string();
-    let mut sealed_to = 0;
-    let mut last_checkpoint = None;
-    let mut next = 0u64;
-    for (i, line) in BufReader::new(file).split(b'\n').enumerate() {
-        let bytes = line.map_err(|e| AuditError::new(path, e))?;
-        let Ok(l) = serde_json::from_slice::<Line>(&bytes) else {
-            out.broken = Some(Break::Malformed { line: i as u64 });
-            return Ok(out);
-        };
-        // A wrong number: entry `next` is missing or moved. A wrong hash
-        // with the right number: the entry before was changed.
-        if l.seq != next {
-            out.broken = Some(Break::Chain { seq: next });
+    let head = match head.map(|h| read_head(h, &key)).transpose()? {
+        Some(Err(b)) => {
+            out.broken = Some(b);
             return Ok(out);
         }
-        if l.prev != prev {
-            out.broken = Some(Break::Chain { seq: next.saturating_sub(1) });
+        Some(Ok(h)) => Some(h),
+        None => None,
+    };
+    let file = File::open(path).map_err(|e| AuditError::new(path, e))?;
+    let mut chain = Chain::default();
+    for (i, line) in BufReader::new(file).split(b'\n').enumerate() {
+        let bytes = line.map_err(|e| AuditError::new(path, e))?;
+        if let Err(b) = chain.step(&key, i as u64, &bytes, &mut out) {
+            out.broken = Some(b);
             return Ok(out);
+        }
+        if let Some((seq, line)) = &head {
+            if chain.next - 1 == *seq && bytes != *line {
+                out.broken = Some(Break::Truncated { seq: *seq });
+                return Ok(out);
+            }
+        }
+    }
+    out.broken = chain.end(head.as_ref().map(|(seq, _)| *seq));
+    Ok(out)
+}
+
+/// Where a verification stands.
+#[derive(Default)]
+struct Chain {
+    /// The previous line, `None` before the first.
+    prev: Option<Vec<u8>>,
+    /// The `seq` the next line must carry.
+    next: u64,
+    /// Lines before this one are sealed by a checkpoint.
+    sealed_to: u64,
+    last_checkpoint: Option<u64>,
+}
+
+impl Chain {
+    /// Checks one line: its number, its link to the previous line, and
+    /// its checkpoint's MAC.
+    fn step(
+        &mut self,
+        key: &hmac::Key,
+        line_no: u64,
+        bytes: &[u8],
+        out: &mut Verified,
+    ) -> Result<(), Break> {
+        let malformed = Break::Malformed { line: line_no };
+        let l: Line =
+            serde_json::from_slice(bytes).map_err(|_| malformed.clone())?;
+
+        // A wrong number: entry `next` is missing or moved. A wrong link
+        // with the right number: the entry before was changed.
+        if l.seq != self.next {
+            return Err(Break::Chain { seq: self.next });
+        }
+        let linked = match &self.prev {
+            None => l.prev == GENESIS,
+            Some(prev) => tag_ok(key, &link_message(prev), &l.prev),
+        };
+        if !linked {
+            return Err(Break::Chain { seq: self.next.saturating_sub(1) });
         }
         match (&l.event, &l.checkpoint) {
             (Some(_), None) => out.events += 1,
             (None, Some(mac)) => {
-                if *mac != checkpoint_mac(&key, l.seq, &l.prev) {
-                    out.broken = Some(Break::Checkpoint { seq: l.seq });
-                    return Ok(out);
+                let msg = checkpoint_message(l.seq, &l.prev);
+                if !tag_ok(key, &msg, mac) {
+                    return Err(Break::Checkpoint { seq: l.seq });
                 }
                 out.checkpoints += 1;
-                sealed_to = l.seq + 1;
-                last_checkpoint = Some(l.seq);
+                self.sealed_to = l.seq + 1;
+                self.last_checkpoint = Some(l.seq);
             }
-            _ => {
-                out.broken = Some(Break::Malformed { line: i as u64 });
-                return Ok(out);
+            _ => return Err(malformed),
+        }
+        self.prev = Some(bytes.to_vec());
+        self.next += 1;
+        Ok(())
+    }
+
+    /// What is wrong at the end: an unsealed tail, or a head past it.
+    fn end(&self, head: Option<u64>) -> Option<Break> {
+        if self.sealed_to < self.next {
+            return Some(Break::Unsealed { seq: self.sealed_to });
+        }
+        match head {
+            Some(seq) if self.last_checkpoint.is_none_or(|c| c < seq) => {
+                Some(Break::Truncated { seq })
             }
-        }
-        prev = line_hash(&bytes);
-        next += 1;
-    }
-    if sealed_to < next {
-        out.broken = Some(Break::Unsealed { seq: sealed_to });
-        return Ok(out);
-    }
-    if let Some(head) = head {
-        let bytes =
-            std::fs::read(head).map_err(|e| AuditError::new(head, e))?;
-        let h: Line = serde_json::from_slice(bytes.trim_ascii_end())
-            .map_err(|_| AuditError::new(head, "not an audit head file"))?;
-        let ours = h.checkpoint.as_deref().map(|m| (h.seq, m.to_string()));
-        let valid = ours.as_ref().is_some_and(|(seq, mac)| {
-            *mac == checkpoint_mac(&key, *seq, &h.prev)
-        });
-        if !valid {
-            return Err(AuditError::new(head, "the head does not verify"));
-        }
-        if last_checkpoint.is_none_or(|c| c < h.seq) {
-            out.broken = Some(Break::Truncated { seq: h.seq });
+            _ => None,
         }
     }
-    Ok(out)
+}
+
+/// The head file: the checkpoint it names, and that line's bytes; a
+/// [`Break::Checkpoint`] when its MAC is not made with `key`.
+///
+/// # Errors
+///
+/// When it cannot be read or is not a checkpoint line.
+fn read_head(
+    path: &Path,
+    key: &hmac::Key,
+) -> Result<Result<(u64, Vec<u8>), Break>, AuditError> {
+    let bytes = std::fs::read(path).map_err(|e| AuditError::new(path, e))?;
+    let line = bytes.trim_ascii_end().to_vec();
+    let h: Line = serde_json::from_slice(&line)
+        .map_err(|_| AuditError::new(path, "not an audit head file"))?;
+    let Some(mac) = h.checkpoint.as_deref() else {
+        return Err(AuditError::new(path, "not an audit head file"));
+    };
+    if !tag_ok(key, &checkpoint_message(h.seq, &h.prev), mac) {
+        return Ok(Err(Break::Checkpoint { seq: h.seq }));
+    }
+    Ok(Ok((h.seq, line)))
 }
 
 /// Reads the events of a log in order, skipping checkpoints. It does not

@@ -198,33 +198,29 @@ impl Detector {
         w.times.drain(..keep);
         let at = at.saturating_sub(keep);
 
-        // The fullest window of `rule.window` seconds holding `t`: one
-        // starting at an event no more than a window before it.
-        let n = w.times.len();
+        // Quiet after firing: the window ending at `t` updates the alert
+        // in place.
         let lo = w.times.partition_point(|&x| x + rule.window <= t);
-        let mut best = (1, t);
-        for i in lo..=at {
-            let j = w.times.partition_point(|&x| x < w.times[i] + rule.window);
-            if j - i > best.0 {
-                best = (j - i, w.times[i]);
-            }
-        }
-        let (count, first) = best;
-        debug_assert!(count <= n);
-
-        // Quiet after firing: update the alert in place.
         if let Some((idx, until)) = w.quiet {
             if t < until {
                 let a = &mut self.alerts[idx];
-                a.count = a.count.max(count);
+                a.count = a.count.max(at + 1 - lo);
                 a.last = a.last.max(t);
                 return None;
             }
             w.quiet = None;
         }
-        if count < rule.threshold {
-            return None;
-        }
+
+        // A window of `rule.window` seconds holding `t` with enough in
+        // it: one starts at an event no more than a window before `t`.
+        // N.B. When the first candidate falls short, fewer than
+        // `threshold` events lie between it and `t`, so the loop is short
+        // (PERF: linear in the threshold, not in the events).
+        let full = (lo..=at).find_map(|i| {
+            let j = w.times.partition_point(|&x| x < w.times[i] + rule.window);
+            (j - i >= rule.threshold).then_some((j - i, w.times[i]))
+        });
+        let (count, first) = full?;
         let alert = Alert {
             rule: rule.name,
             severity: rule.severity,

@@ -254,13 +254,16 @@ impl<S: Store> ApiKeys<S> {
             return Ok(Verdict::refused(Reason::Locked));
         }
         if !secret_ok {
-            self.store.record_failure(
+            let f = self.store.record_failure(
                 &record.id,
                 source,
                 now,
                 &self.lockout,
             )?;
-            return Ok(Verdict::refused(Reason::Forged));
+            // Locked by a concurrent attempt since the check above.
+            let reason =
+                if f.already_locked { Reason::Locked } else { Reason::Forged };
+            return Ok(Verdict::refused(reason));
         }
 
         // A right secret: the key's own state.

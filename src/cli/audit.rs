@@ -61,7 +61,9 @@ pub(crate) fn log(
 }
 
 /// `audit verify`: prints what it found; exit 0 when the log verifies, 1
-/// when it does not.
+/// when it does not. A log with checkpoints needs its head file (a log
+/// cut back to an earlier checkpoint is otherwise intact), unless
+/// `no_head` says the head is kept elsewhere.
 ///
 /// # Errors
 ///
@@ -69,20 +71,31 @@ pub(crate) fn log(
 pub(crate) fn check(
     path: &Path,
     key_file: Option<&Path>,
+    no_head: bool,
 ) -> Result<Status, Fatal> {
     let key = audit_key(key_file)?;
     let head = head_path(path);
     let head = head.exists().then_some(head.as_path());
     let v = verify(path, &key, head)?;
+    let missing_head = head.is_none() && !no_head && v.checkpoints > 0;
+    let broken = match (&v.broken, missing_head) {
+        (Some(b), _) => Some(b.to_string()),
+        (None, true) => Some(
+            "the head file is missing: the log may have been cut back \
+             (--no-head skips this check)"
+                .to_string(),
+        ),
+        (None, false) => None,
+    };
     let json = serde_json::json!({
-        "valid": v.broken.is_none(),
+        "valid": broken.is_none(),
         "events": v.events,
         "checkpoints": v.checkpoints,
         "head_checked": head.is_some(),
-        "broken": v.broken.as_ref().map(ToString::to_string),
+        "broken": broken,
     });
     println!("{json}");
-    Ok(if v.broken.is_none() { Status::Ok } else { Status::FailOn })
+    Ok(if broken.is_none() { Status::Ok } else { Status::FailOn })
 }
 
 /// `audit report`: the last `days` days, as JSON or as a table.
@@ -97,7 +110,7 @@ pub(crate) fn report(
     utc_offset_minutes: i32,
 ) -> Result<Status, Fatal> {
     let end = unix_now() + 1;
-    let start = end.saturating_sub(days * 86_400);
+    let start = end.saturating_sub(days.saturating_mul(86_400));
     let config = Config { utc_offset_minutes, ..Config::default() };
     let mut builder = Builder::new(start, end, config);
     for event in read_events(path)? {

@@ -154,19 +154,37 @@ pub(crate) fn rewrite(
         }
         None => Default::default(),
     };
+    // Written beside `out` and renamed once whole: a failed request
+    // leaves no copy that looks done.
     let reader = BufReader::new(open(input)?);
-    let file = File::create_new(out)
-        .map_err(|e| Fatal(format!("{}: {e}", out.display())))?;
+    if out.exists() {
+        return Err(Fatal(format!("{}: exists already", out.display())));
+    }
+    let tmp = out.with_extension("partial");
+    let file = File::create_new(&tmp)
+        .map_err(|e| Fatal(format!("{}: {e}", tmp.display())))?;
     let mut writer = BufWriter::new(file);
-    let report = match new_value {
-        None => erase(&matcher, reader, &holds, &mut writer)?,
-        Some(v) => rectify(&matcher, reader, v, &mut writer)?,
+    let written = match new_value {
+        None => erase(&matcher, reader, &holds, &mut writer),
+        Some(v) => rectify(&matcher, reader, v, &mut writer),
     };
-    writer
-        .into_inner()
-        .map_err(|e| Fatal(format!("{}: {}", out.display(), e.error())))?
-        .sync_all()
-        .map_err(|e| Fatal(format!("{}: {e}", out.display())))?;
+    let finished = written.map_err(Fatal::from).and_then(|report| {
+        let file = writer
+            .into_inner()
+            .map_err(|e| Fatal(format!("{}: {}", tmp.display(), e.error())))?;
+        file.sync_all()
+            .map_err(|e| Fatal(format!("{}: {e}", tmp.display())))?;
+        std::fs::rename(&tmp, out)
+            .map_err(|e| Fatal(format!("{}: {e}", out.display())))?;
+        Ok(report)
+    });
+    let report = match finished {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+    };
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{}", serde_json::to_string(&report).unwrap_or_default())
         .map_err(|e| Fatal(format!("stdout: {e}")))?;

@@ -182,6 +182,9 @@ enum AuditCommand {
         /// The key set file (else MAILSHIELD_KEY).
         #[arg(long)]
         key_file: Option<PathBuf>,
+        /// Accept a missing head file (it is kept elsewhere).
+        #[arg(long)]
+        no_head: bool,
     },
     /// The security report of the last days.
     Report {
@@ -477,8 +480,8 @@ fn run_audit(command: AuditCommand) -> Result<Status, Fatal> {
             };
             audit::log(&log, key_file.as_deref(), &args)
         }
-        AuditCommand::Verify { log, key_file } => {
-            audit::check(&log, key_file.as_deref())
+        AuditCommand::Verify { log, key_file, no_head } => {
+            audit::check(&log, key_file.as_deref(), no_head)
         }
         AuditCommand::Report { log, days, table, utc_offset } => {
             audit::report(&log, days, table, utc_offset)

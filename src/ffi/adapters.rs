@@ -11,6 +11,7 @@ use super::{
 use crate::audit::{AuditLog, CHECKPOINT_KEY_LABEL, Event};
 use crate::auth::{ApiKeys, Reason};
 use crate::crypto::unix_now;
+use crate::engine::Engine;
 use crate::store::SqliteStore;
 
 /// The key is valid.
@@ -143,9 +144,9 @@ pub unsafe extern "C" fn mailshield_apikeys_free(keys: *mut ApiKeysHandle) {
 }
 
 /// Opens the audit log at `path` for appending (created if needed), its
-/// checkpoints keyed by `keys` as `mailshield audit` keys them, and the
-/// strings of event details redacted by `engine` (null: written as
-/// given).
+/// links and checkpoints keyed by `keys` as `mailshield audit` keys them,
+/// and the strings of event details redacted by `engine` (null: the
+/// built-in `default` pack), so no message text reaches the log.
 ///
 /// # Errors
 ///
@@ -170,9 +171,16 @@ pub unsafe extern "C" fn mailshield_audit_open(
         unsafe { clear(out) };
         let path = unsafe { c_str(path, "path") }?;
         let keys = &unsafe { handle(keys, "keys") }?.keys;
-        let engine = unsafe { engine.as_ref() }.map(|e| Arc::clone(&e.engine));
+        let engine = match unsafe { engine.as_ref() } {
+            Some(e) => Arc::clone(&e.engine),
+            None => Arc::new(
+                Engine::builtin("default")
+                    .map_err(|e| Error::new(Status::Rules, e.to_string()))?,
+            ),
+        };
         let key = keys.derive_secret(CHECKPOINT_KEY_LABEL);
-        let log = AuditLog::open(path, &key, engine).map_err(io_error)?;
+        let log =
+            AuditLog::open(path, &key, Some(engine)).map_err(io_error)?;
         unsafe { give(out, AuditHandle { log }) }
     })
 }

@@ -19,9 +19,11 @@
 //! every match replaced; a message in which a match remains only in
 //! encoded form (base64, quoted-printable, an encoded word) is rebuilt as
 //! a plain text message of its redacted fields, headers `From`, `To`,
-//! `Cc`, `Subject`, `Date` and `Message-ID` kept (redacted), other parts
+//! `Cc`, `Subject` and `Message-ID` kept (redacted), other parts
 //! dropped, and listed as rebuilt. Messages under a legal hold are copied
-//! unchanged and listed with their basis. Envelope (`From `) lines are
+//! unchanged and listed with their basis. A message too large to read
+//! whole, or that cannot be decoded whole outside a hold, stops the
+//! request with an error: it could not be copied or checked entirely. Envelope (`From `) lines are
 //! written anew, as `From MAILER-DAEMON` with the epoch date.
 
 pub mod deadline;
@@ -106,6 +108,16 @@ pub fn is_address(s: &str) -> bool {
         && domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-')
 }
 
+/// The characters of an address's local part (RFC 5322 `atext` and the
+/// dot), as a regex class run: a candidate takes them all in, so that a
+/// longer address (`bounce=alice@`) is never read as the subject's.
+const LOCAL_RUN: &str = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]";
+
+/// Whether `b` can stand in an address's local part.
+fn is_local_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~.-".contains(&b)
+}
+
 fn digits(s: &str) -> String {
     s.chars().filter(char::is_ascii_digit).collect()
 }
@@ -155,11 +167,8 @@ impl Matcher {
                 ));
             }
             let lit = regex_syntax::escape(e);
-            add(
-                Kind::Email,
-                &e.to_lowercase(),
-                format!("(?i)[A-Za-z0-9._%+-]*{lit}[A-Za-z0-9.-]*"),
-            );
+            let pattern = format!("(?i){LOCAL_RUN}*{lit}[A-Za-z0-9.-]*");
+            add(Kind::Email, &e.to_lowercase(), pattern);
         }
         for p in &subject.phones {
             let d = digits(p);
@@ -173,16 +182,15 @@ impl Matcher {
             add(Kind::Phone, &d, format!("\\+?\\(?{}", body.join(sep)));
         }
         for n in &subject.names {
-            let words: Vec<String> =
-                n.split_whitespace().map(regex_syntax::escape).collect();
+            // Matched as its words with any white space between them.
+            let words: Vec<&str> = n.split_whitespace().collect();
             if words.is_empty() {
                 return Err(GdprError("a name identifier is empty".into()));
             }
-            add(
-                Kind::Name,
-                &n.to_lowercase(),
-                format!("(?i){}", words.join("\\s+")),
-            );
+            let escaped: Vec<String> =
+                words.iter().map(|w| regex_syntax::escape(w)).collect();
+            let pattern = format!("(?i){}", escaped.join("\\s+"));
+            add(Kind::Name, &words.join(" ").to_lowercase(), pattern);
         }
         if detectors.is_empty() {
             return Err(GdprError(
@@ -232,9 +240,7 @@ fn exact(kind: Kind, value: &str, text: &[u8], span: Span) -> Option<Span> {
             // A sentence's final dot or dash is not the address's.
             let trimmed = found.trim_end_matches(['.', '-']);
             let ok = trimmed.to_lowercase() == *value
-                && !before.is_some_and(|b| {
-                    b.is_ascii_alphanumeric() || b"._%+-".contains(&b)
-                });
+                && !before.is_some_and(is_local_char);
             ok.then(|| Span {
                 start: span.start,
                 end: span.start + trimmed.len(),
@@ -510,21 +516,25 @@ pub fn erase(
     rewrite(matcher, input, holds, b"[REDACTED]", out)
 }
 
-/// Rectification: as [`erase`], with the subject's identifiers replaced
-/// by `new_value`.
+/// Rectification: as [`erase`], with the subject's addresses replaced by
+/// `new_value`.
 ///
 /// # Errors
 ///
-/// As [`erase`], and when `new_value` is meant as an address and is not
-/// one.
+/// As [`erase`]; when `matcher` holds identifiers other than addresses,
+/// or `new_value` is not an address.
 pub fn rectify(
     matcher: &Matcher,
     input: impl BufRead,
     new_value: &str,
     out: &mut impl Write,
 ) -> Result<Rewrite, GdprError> {
-    let all_emails = matcher.detectors.iter().all(|(k, _)| *k == Kind::Email);
-    if all_emails && !is_address(new_value) {
+    if matcher.detectors.iter().any(|(k, _)| *k != Kind::Email) {
+        return Err(GdprError(
+            "rectification replaces addresses: give the old ones only".into(),
+        ));
+    }
+    if !is_address(new_value) {
         return Err(GdprError("the new value is not a mail address".into()));
     }
     rewrite(matcher, input, &HashMap::new(), new_value.as_bytes(), out)
@@ -542,9 +552,25 @@ fn rewrite(
     for (index, raw) in mbox_messages(input, limits)?.enumerate() {
         let raw = raw?;
         report.messages += 1;
+        // A message read only in part can be neither kept whole nor
+        // checked whole: the request stops rather than lose or miss.
+        if !raw.complete {
+            return Err(GdprError(format!(
+                "message {index} is larger than {} bytes and cannot be \
+                 copied whole",
+                limits.max_message
+            )));
+        }
         let source = Source { path: "-".into(), index };
         let parsed = Message::from_raw(&raw.bytes, source.clone(), &limits);
         let id = crate::batch::record::message_id(&parsed).into_owned();
+        if !parsed.complete && !holds.contains_key(&id) {
+            return Err(GdprError(format!(
+                "message {index} cannot be decoded whole ({}), so its \
+                 mentions cannot all be found",
+                parsed.errors.join("; ")
+            )));
+        }
         let bytes = match holds.get(&id) {
             Some(basis) => {
                 report.held.push(Held { id, index, basis: basis.clone() });

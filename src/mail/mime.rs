@@ -160,15 +160,15 @@ pub fn parse(raw: &[u8], limits: &Limits) -> Parsed {
             out.errors.append(&mut walk.errors);
             out.complete &= walk.complete;
         }
-        Ok(Err(Fallback::Warn(why))) => out.raw(raw, why),
+        Ok(Err(Fallback::Warn(why))) => out.raw(raw, why, limits),
         Ok(Err(Fallback::Fail(why))) => {
-            out.raw(raw, why);
-            out.warnings.pop();
+            out.raw(raw, why, limits);
+            out.warnings.retain(|w| w != why);
             out.fail(why.into());
         }
         Err(_) => {
             out.id = None;
-            out.raw(raw, "MIME parser failed; scanned as raw bytes");
+            out.raw(raw, "MIME parser failed; scanned as raw bytes", limits);
         }
     }
     out
@@ -185,10 +185,20 @@ impl Parsed {
         self.complete = false;
     }
 
-    /// The message as raw bytes in one field, with the reason.
-    fn raw(&mut self, raw: &[u8], why: &str) {
-        self.fields = vec![owned("raw", FieldRole::Body, raw.to_vec())];
+    /// The message as raw bytes in one field, with the reason; cut at
+    /// `limits.max_decoded`, as every message's fields are.
+    fn raw(&mut self, raw: &[u8], why: &str, limits: &Limits) {
         self.warnings.push(why.into());
+        let kept = if raw.len() > limits.max_decoded {
+            self.fail(format!(
+                "decoded text over {} bytes; later parts not scanned",
+                limits.max_decoded
+            ));
+            &raw[..limits.max_decoded]
+        } else {
+            raw
+        };
+        self.fields = vec![owned("raw", FieldRole::Body, kept.to_vec())];
     }
 }
 
@@ -695,6 +705,20 @@ mod tests {
             assert_eq!(&*parsed.fields[0].text, PANICS);
         }
         assert!(parsed.complete);
+    }
+
+    #[test]
+    fn the_raw_fallback_keeps_to_the_decoded_limit() {
+        // Not mail: scanned raw, and no more than max_decoded of it.
+        let limits = Limits { max_decoded: 8, ..Limits::default() };
+        let parsed = parse(b"no headers at all, just text", &limits);
+        assert_eq!(&*parsed.fields[0].name, "raw");
+        assert_eq!(&*parsed.fields[0].text, b"no heade");
+        assert!(!parsed.complete);
+        assert_eq!(
+            parsed.errors,
+            ["decoded text over 8 bytes; later parts not scanned"]
+        );
     }
 
     #[test]

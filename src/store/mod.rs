@@ -113,10 +113,12 @@ pub trait Store: Send + Sync {
     fn record_use(&self, id: &str, now: u64) -> Result<(), StoreError>;
 
     /// Records one failed attempt on key `id` from `source` at `now`, in
-    /// one transaction with its consequence: when `policy.limit` failures
-    /// from that source fall in `(now - policy.window, now]`, this one
-    /// included, the pair is locked until `now + policy.lock_for`.
-    /// Concurrent failures are each counted once.
+    /// one transaction with its cause and consequence: an attempt while
+    /// the pair is locked is not counted and does not extend the lock;
+    /// otherwise, when `policy.limit` failures from that source fall in
+    /// `(now - policy.window, now]`, this one included, the pair is locked
+    /// until `now + policy.lock_for`. Concurrent failures are each counted
+    /// once.
     ///
     /// # Errors
     ///
@@ -184,8 +186,11 @@ impl Default for Lockout {
 /// What recording a failure found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Failure {
-    /// Failures from the source inside the window, this one included.
+    /// Failures from the source inside the window, this one included (0
+    /// when it was locked already).
     pub count: u64,
-    /// Set when this failure locked the pair.
+    /// Set when this failure locked the pair, or it was locked already.
     pub locked_until: Option<u64>,
+    /// The pair was locked before this attempt: it was not counted.
+    pub already_locked: bool,
 }

@@ -208,16 +208,35 @@ impl Store for SqliteStore {
             .map_err(fail)?;
         let since = to_i64(now) - to_i64(policy.window);
 
+        // A locked pair takes no more failures.
+        let until: Option<i64> = tx
+            .query_row(
+                "SELECT until FROM key_lockouts WHERE key_id = ?1
+                 AND source = ?2 AND until > ?3",
+                params![id, source, to_i64(now)],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(fail)?;
+        if let Some(until) = until {
+            tx.commit().map_err(fail)?;
+            return Ok(Failure {
+                count: 0,
+                locked_until: Some(to_u64(until)),
+                already_locked: true,
+            });
+        }
+
         // The failure, then the count it makes, then the lock it sets.
         tx.execute(
             "INSERT INTO key_failures (key_id, source, at) VALUES (?1, ?2, ?3)",
             params![id, source, to_i64(now)],
         )
         .map_err(fail)?;
+        // Failures past the window count for no one: every source's go.
         tx.execute(
-            "DELETE FROM key_failures WHERE key_id = ?1 AND source = ?2
-             AND at <= ?3",
-            params![id, source, since],
+            "DELETE FROM key_failures WHERE key_id = ?1 AND at <= ?2",
+            params![id, since],
         )
         .map_err(fail)?;
         let count: i64 = tx
@@ -241,7 +260,7 @@ impl Store for SqliteStore {
             .map_err(fail)?;
         }
         tx.commit().map_err(fail)?;
-        Ok(Failure { count, locked_until })
+        Ok(Failure { count, locked_until, already_locked: false })
     }
 
     fn record_processing(
@@ -375,19 +394,33 @@ mod tests {
         let p = Lockout::default();
         for (i, t) in [0, 60, 120, 180].into_iter().enumerate() {
             let f = s.record_failure("k", "a", t, &p).unwrap();
-            assert_eq!(f, Failure { count: i as u64 + 1, locked_until: None });
+            let want = Failure {
+                count: i as u64 + 1,
+                locked_until: None,
+                already_locked: false,
+            };
+            assert_eq!(f, want);
         }
         // Another source has its own count.
         let f = s.record_failure("k", "b", 200, &p).unwrap();
         assert_eq!(f.count, 1);
         // The fifth from `a` locks `a` for 15 minutes, not `b`.
         let f = s.record_failure("k", "a", 240, &p).unwrap();
-        assert_eq!(f, Failure { count: 5, locked_until: Some(240 + 900) });
+        let want = Failure {
+            count: 5,
+            locked_until: Some(240 + 900),
+            already_locked: false,
+        };
+        assert_eq!(f, want);
+        // While locked: not counted, not extended.
+        let f = s.record_failure("k", "a", 300, &p).unwrap();
+        assert_eq!((f.count, f.already_locked), (0, true));
+        assert_eq!(f.locked_until, Some(1140));
         assert_eq!(s.locked_until("k", "a", 241).unwrap(), Some(1140));
         assert_eq!(s.locked_until("k", "a", 1140).unwrap(), None);
         assert_eq!(s.locked_until("k", "b", 241).unwrap(), None);
-        // Failures older than the window no longer count.
-        let f = s.record_failure("k", "a", 960, &p).unwrap();
-        assert_eq!(f.count, 4);
+        // After the lock, failures older than the window no longer count.
+        let f = s.record_failure("k", "a", 1141, &p).unwrap();
+        assert_eq!((f.count, f.already_locked), (1, false));
     }
 }

@@ -108,8 +108,9 @@ fn a_changed_removed_or_swapped_entry_is_found_where_it_is() {
 }
 
 #[test]
-fn a_rechained_log_fails_its_checkpoints() {
-    // Change entry 500 and recompute every later hash, without the key.
+fn a_rechained_log_breaks_where_the_forgery_starts() {
+    // Change entry 505 and recompute every later link without the key
+    // (here with SHA-256): the link into it cannot be made.
     let dir = TempDir::new("audit");
     let path = dir.join("a.log");
     write_log(&path, 1000, 100);
@@ -132,12 +133,26 @@ fn a_rechained_log_fails_its_checkpoints() {
         out.push(line);
     }
     write_lines(&path, &out);
-    // Checkpoints are lines 100, 201, ..., 504, 605: the first after the
-    // forged entry no longer verifies.
-    match broken(&path, false) {
-        Some(Break::Checkpoint { seq }) => assert_eq!(seq, 605),
-        other => panic!("{other:?}"),
-    }
+    // The link after line 504 (a checkpoint) is the first wrong one.
+    assert_eq!(broken(&path, false), Some(Break::Chain { seq: 504 }));
+}
+
+#[test]
+fn lines_added_without_the_key_are_found_even_after_a_seal() {
+    // A forged event appended to a closed log, then a routine append and
+    // close by the real writer, which seals the tail it found.
+    let dir = TempDir::new("audit");
+    let path = dir.join("a.log");
+    write_log(&path, 10, 100);
+    let mut all = lines(&path);
+    let forged =
+        json!({"seq": 11, "prev": "00".repeat(32), "event": event(99)});
+    all.push(forged.to_string());
+    write_lines(&path, &all);
+    let log = AuditLog::open(&path, &KEY, None).unwrap();
+    log.append(event(100)).unwrap();
+    log.close().unwrap();
+    assert_eq!(broken(&path, false), Some(Break::Chain { seq: 10 }));
 }
 
 #[test]

@@ -34,6 +34,12 @@ fn identifiers_match_exactly() {
         hits_in(&m, text).iter().map(|&(s, e, _)| &text[s..e]).collect();
     assert_eq!(found, ["Alice@Example.com", "alice@example.com"]);
 
+    // Every character a local part may hold makes a longer address.
+    let text = "bounce=alice@example.com o'alice@example.com \
+                x/alice@example.com a&alice@example.com ~alice@example.com \
+                {alice@example.com";
+    assert!(hits_in(&m, text).is_empty(), "{:?}", hits_in(&m, text));
+
     let text = "call (415) 555-0134, 1415 555 0134, 4155550134 or 94155550134";
     let found: Vec<&str> =
         hits_in(&m, text).iter().map(|&(s, e, _)| &text[s..e]).collect();
@@ -49,6 +55,20 @@ fn identifiers_match_exactly() {
     let found: Vec<&str> =
         hits_in(&m, text).iter().map(|&(s, e, _)| &text[s..e]).collect();
     assert_eq!(found, ["Alice Example"]);
+}
+
+#[test]
+fn a_name_given_with_odd_spacing_still_matches() {
+    let s = Subject {
+        names: vec![" Alice \t Example ".into()],
+        ..Subject::default()
+    };
+    let m = Matcher::new(&s).unwrap();
+    let found: Vec<_> = hits_in(&m, "Dear Alice Example,")
+        .iter()
+        .map(|h| (h.0, h.1))
+        .collect();
+    assert_eq!(found, [(5, 18)]);
 }
 
 #[test]

@@ -18,10 +18,10 @@ checkpoint is written every 1,000 events, by ``checkpoint()`` and at
   dict), ``risk_level`` (``"low"``, the default, ``"medium"``, ``"high"``
   or ``"critical"``).
 
-With an ``engine``, every string in ``details`` is scanned and its
-findings replaced by placeholders (``[EMAIL_REDACTED]``) before the line
-is written, so no value from a message reaches the log; the other fields
-are written as given. When ``append`` returns, the line is on disk.
+Every string in ``details`` is scanned by ``engine`` (None: the
+built-in ``default`` pack) and its findings replaced by placeholders
+(``[EMAIL_REDACTED]``) before the line is written, so no value from a
+message reaches the log; the other fields are written as given. When ``append`` returns, the line is on disk.
 
 A log is shared by any number of threads (appends are serialised into
 one chain); each call releases the GIL while the library writes.
@@ -52,7 +52,7 @@ __all__ = ["AuditLog"]
 
 class AuditLog(Handle):
     """The audit log at ``path``, checkpointed under ``keys``, details
-    redacted by ``engine`` (None: written as given).
+    redacted by ``engine`` (None: the built-in ``default`` pack).
 
     The key set and engine may be closed once the log is open (the log
     keeps what it needs). Use it in ``with`` or ``close`` it.
