@@ -634,8 +634,8 @@ mailshield_status mailshield_engine_entities(const mailshield_engine *engine,
 // The order in which the guide's reports list entity types (its
 // `detected_pii`, the protect record's `pii_detected`): the types as the
 // pack's detectors first name them, then the others. (The JSON line's
-// `counts` is an object, its keys in alphabetical order.) `*items` gets `*count` indexes into the entity table,
-// owned by the engine.
+// `counts` is an object, its keys in alphabetical order.) `*items` gets
+// `*count` indexes into the entity table, owned by the engine.
 //
 // # Errors
 //
@@ -744,9 +744,9 @@ mailshield_status mailshield_scan(const mailshield_engine *engine,
 // # Errors
 //
 // `NULL_ARGUMENT`; `INVALID_ARGUMENT` for an unknown input kind, cipher
-// or level, or a message id that is not UTF-8; `KEY` when sealing needs a key and
-// none was given or the key does not fit the cipher; `CRYPTO` when
-// sealing fails.
+// or level, or a message id that is not UTF-8; `KEY` when sealing needs
+// a key and none was given or the key does not fit the cipher; `CRYPTO`
+// when sealing fails.
 //
 // # Safety
 //

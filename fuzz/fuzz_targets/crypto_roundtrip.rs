@@ -40,7 +40,8 @@ fuzz_target!(|data: &[u8]| {
         None => (0, data),
     };
     let (message_id, plaintext) = rest.split_at(id_len);
-    let flip = data.iter().fold(0usize, |h, &b| h.wrapping_mul(31) ^ b as usize);
+    let flip =
+        data.iter().fold(0usize, |h, &b| h.wrapping_mul(31) ^ b as usize);
 
     // AES-256-GCM envelope.
     let sealed = aead::seal(keys, message_id, plaintext).unwrap();

@@ -114,7 +114,9 @@ fn check_result(result: *const ResultHandle, expected: &Scan) {
         };
         let got: Vec<_> = found
             .iter()
-            .map(|f| (f.entity as usize, f.field as usize, f.span.start, f.span.end))
+            .map(|f| {
+                (f.entity as usize, f.field as usize, f.span.start, f.span.end)
+            })
             .collect();
         let want: Vec<_> = expected
             .findings
@@ -125,7 +127,8 @@ fn check_result(result: *const ResultHandle, expected: &Scan) {
 
         let mut json = Text { ptr: null(), len: 0 };
         assert_eq!(mailshield_result_json(result, &mut json), Status::Ok);
-        let line = std::slice::from_raw_parts(json.ptr.cast::<u8>(), json.len + 1);
+        let line =
+            std::slice::from_raw_parts(json.ptr.cast::<u8>(), json.len + 1);
         assert_eq!(line[json.len], 0, "the JSON line is not NUL-terminated");
         let parsed: Result<serde_json::Value, _> =
             serde_json::from_slice(&line[..json.len]);
@@ -135,10 +138,12 @@ fn check_result(result: *const ResultHandle, expected: &Scan) {
 
 fn scan(piece: &[u8], len: usize, kind: u32) {
     let h = handles();
-    let ptr = if len == 0 && piece.is_empty() { null() } else { piece.as_ptr() };
+    let ptr =
+        if len == 0 && piece.is_empty() { null() } else { piece.as_ptr() };
     let mut out = null_mut();
     // SAFETY: `ptr` holds `len` readable bytes (or is null with 0).
-    let status = unsafe { mailshield_scan(h.engine, ptr, len, kind, &mut out) };
+    let status =
+        unsafe { mailshield_scan(h.engine, ptr, len, kind, &mut out) };
     if kind > MAILSHIELD_INPUT_MESSAGE {
         assert_eq!(status, Status::InvalidArgument);
         assert!(out.is_null());
@@ -164,7 +169,13 @@ fn protect_piece(piece: &[u8], kind: u32, cipher: u32) {
     // SAFETY: live handles, readable buffers, a writable out.
     let status = unsafe {
         mailshield_protect(
-            h.engine, h.keys, piece.as_ptr(), piece.len(), kind, &options, &mut out,
+            h.engine,
+            h.keys,
+            piece.as_ptr(),
+            piece.len(),
+            kind,
+            &options,
+            &mut out,
         )
     };
     assert!(answered(status, out));
@@ -172,9 +183,18 @@ fn protect_piece(piece: &[u8], kind: u32, cipher: u32) {
     // The library's protected body.
     let source = Source { path: "-".into(), index: 0 };
     let m = if kind == MAILSHIELD_INPUT_MESSAGE {
-        with_scanned_fields(engine, Message::from_raw(piece, source, &Limits::default()))
+        with_scanned_fields(
+            engine,
+            Message::from_raw(piece, source, &Limits::default()),
+        )
     } else {
-        Message { fields: body_field(piece).into_iter().map(|f| f.into_owned()).collect(), ..Message::from_text(b"", source) }
+        Message {
+            fields: body_field(piece)
+                .into_iter()
+                .map(|f| f.into_owned())
+                .collect(),
+            ..Message::from_text(b"", source)
+        }
     };
     let opts = Options {
         cipher: Cipher::None,
@@ -208,7 +228,11 @@ fn protect_piece(piece: &[u8], kind: u32, cipher: u32) {
             assert!(answered(status, opened), "the sealed body does not open");
             let mut clear = Bytes { ptr: null(), len: 0 };
             assert_eq!(mailshield_buffer_data(opened, &mut clear), Status::Ok);
-            let clear = if clear.len == 0 { &[][..] } else { std::slice::from_raw_parts(clear.ptr, clear.len) };
+            let clear = if clear.len == 0 {
+                &[][..]
+            } else {
+                std::slice::from_raw_parts(clear.ptr, clear.len)
+            };
             assert_eq!(clear, body, "sealed body opens to another text");
             mailshield_buffer_free(opened);
         }
@@ -218,13 +242,21 @@ fn protect_piece(piece: &[u8], kind: u32, cipher: u32) {
 
 fn batch(parts: &[&[u8]], kind: u32) {
     let h = handles();
-    let mut inputs: Vec<Bytes> =
-        parts.iter().map(|p| Bytes { ptr: p.as_ptr(), len: p.len() }).collect();
+    let mut inputs: Vec<Bytes> = parts
+        .iter()
+        .map(|p| Bytes { ptr: p.as_ptr(), len: p.len() })
+        .collect();
     inputs.push(Bytes { ptr: null(), len: 0 });
     let mut out = null_mut();
     // SAFETY: `inputs` holds readable buffers; a writable out.
     unsafe {
-        let status = mailshield_scan_batch(h.engine, inputs.as_ptr(), inputs.len(), kind, &mut out);
+        let status = mailshield_scan_batch(
+            h.engine,
+            inputs.as_ptr(),
+            inputs.len(),
+            kind,
+            &mut out,
+        );
         assert!(answered(status, out));
         let mut n = 0;
         assert_eq!(mailshield_batch_len(out, &mut n), Status::Ok);
@@ -235,7 +267,10 @@ fn batch(parts: &[&[u8]], kind: u32) {
             check_result(r, &library_scan(p, kind));
         }
         let mut r = null();
-        assert_eq!(mailshield_batch_get(out, n, &mut r), Status::InvalidArgument);
+        assert_eq!(
+            mailshield_batch_get(out, n, &mut r),
+            Status::InvalidArgument
+        );
         mailshield_batch_free(out);
     }
 }
@@ -248,7 +283,10 @@ fn stream(parts: &[&[u8]]) {
         let status = mailshield_stream_new(h.engine, &mut s);
         assert!(answered(status, s));
         for p in parts {
-            assert_eq!(mailshield_stream_feed(s, p.as_ptr(), p.len()), Status::Ok);
+            assert_eq!(
+                mailshield_stream_feed(s, p.as_ptr(), p.len()),
+                Status::Ok
+            );
             assert_eq!(mailshield_stream_feed(s, null(), 0), Status::Ok);
         }
         let mut out = null_mut();
@@ -265,13 +303,19 @@ fn stream(parts: &[&[u8]]) {
 fn engine_from(toml: &[u8]) {
     let mut out = null_mut();
     // SAFETY: readable bytes and a writable out.
-    let status = unsafe { mailshield_engine_from_toml(toml.as_ptr(), toml.len(), &mut out) };
+    let status = unsafe {
+        mailshield_engine_from_toml(toml.as_ptr(), toml.len(), &mut out)
+    };
     answered(status, out);
     let lib = std::str::from_utf8(toml)
         .ok()
         .and_then(|t| Pack::from_toml("fuzz.toml", t).ok())
         .and_then(|p| mailshield::engine::Engine::new(p).ok());
-    assert_eq!(status == Status::Ok, lib.is_some(), "engine_from_toml disagrees");
+    assert_eq!(
+        status == Status::Ok,
+        lib.is_some(),
+        "engine_from_toml disagrees"
+    );
     // SAFETY: null or an engine of this library, freed once.
     unsafe { mailshield_engine_free(out) };
 }
@@ -282,7 +326,14 @@ fn decrypt(data: &[u8]) {
     for id in [&b""[..], b"fuzz@example.com"] {
         // SAFETY: readable buffers and a writable out.
         let status = unsafe {
-            mailshield_decrypt(h.keys, data.as_ptr(), data.len(), id.as_ptr(), id.len(), &mut out)
+            mailshield_decrypt(
+                h.keys,
+                data.as_ptr(),
+                data.len(),
+                id.as_ptr(),
+                id.len(),
+                &mut out,
+            )
         };
         answered(status, out);
         assert_ne!(status, Status::Ok, "a forged sealed value opens");
@@ -295,16 +346,35 @@ fn round_trip(piece: &[u8], cipher: u32) {
     // SAFETY: readable buffers and writable outs; buffers freed once.
     unsafe {
         let mut sealed = null_mut();
-        let status = mailshield_encrypt(h.keys, piece.as_ptr(), piece.len(), cipher, id.as_ptr(), id.len(), &mut sealed);
+        let status = mailshield_encrypt(
+            h.keys,
+            piece.as_ptr(),
+            piece.len(),
+            cipher,
+            id.as_ptr(),
+            id.len(),
+            &mut sealed,
+        );
         assert!(answered(status, sealed));
         let mut s = Bytes { ptr: null(), len: 0 };
         assert_eq!(mailshield_buffer_data(sealed, &mut s), Status::Ok);
         let mut opened = null_mut();
-        let status = mailshield_decrypt(h.keys, s.ptr, s.len, id.as_ptr(), id.len(), &mut opened);
+        let status = mailshield_decrypt(
+            h.keys,
+            s.ptr,
+            s.len,
+            id.as_ptr(),
+            id.len(),
+            &mut opened,
+        );
         assert!(answered(status, opened));
         let mut c = Bytes { ptr: null(), len: 0 };
         assert_eq!(mailshield_buffer_data(opened, &mut c), Status::Ok);
-        let clear = if c.len == 0 { &[][..] } else { std::slice::from_raw_parts(c.ptr, c.len) };
+        let clear = if c.len == 0 {
+            &[][..]
+        } else {
+            std::slice::from_raw_parts(c.ptr, c.len)
+        };
         assert_eq!(clear, piece, "decrypt(encrypt(x)) != x");
         mailshield_buffer_free(opened);
         mailshield_buffer_free(sealed);

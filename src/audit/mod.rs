@@ -612,19 +612,23 @@ impl fmt::Display for Break {
             }
             Break::Chain { seq } => write!(
                 f,
-                "the chain breaks at entry {seq}: it was changed, removed or moved"
+                "the chain breaks at entry {seq}: it was changed, removed \
+                 or moved"
             ),
             Break::Checkpoint { seq } => write!(
                 f,
-                "the checkpoint at entry {seq} does not verify: re-chained or another key"
+                "the checkpoint at entry {seq} does not verify: re-chained \
+                 or another key"
             ),
             Break::Unsealed { seq } => write!(
                 f,
-                "entries from {seq} on are not sealed by a checkpoint: cut, or not closed"
+                "entries from {seq} on are not sealed by a checkpoint: cut, \
+                 or not closed"
             ),
             Break::Truncated { seq } => write!(
                 f,
-                "the head names a checkpoint at entry {seq} that the log no longer has"
+                "the head names a checkpoint at entry {seq} that the log no \
+                 longer has"
             ),
         }
     }

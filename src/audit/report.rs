@@ -192,7 +192,11 @@ fn recommend(
         out.push("Investigate the critical incidents now".to_string());
     }
     if users.values().any(|a| a.failed_logins >= 10) {
-        out.push("Require multi-factor authentication for users with many failed logins".to_string());
+        out.push(
+            "Require multi-factor authentication for users with many \
+             failed logins"
+                .to_string(),
+        );
     }
     out
 }

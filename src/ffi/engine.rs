@@ -180,8 +180,8 @@ pub unsafe extern "C" fn mailshield_engine_entities(
 /// The order in which the guide's reports list entity types (its
 /// `detected_pii`, the protect record's `pii_detected`): the types as the
 /// pack's detectors first name them, then the others. (The JSON line's
-/// `counts` is an object, its keys in alphabetical order.) `*items` gets `*count` indexes into the entity table,
-/// owned by the engine.
+/// `counts` is an object, its keys in alphabetical order.) `*items` gets
+/// `*count` indexes into the entity table, owned by the engine.
 ///
 /// # Errors
 ///

@@ -5,8 +5,9 @@
 //!
 //! - Every function returns a [`Status`], except the `_free` functions
 //!   (which return nothing), [`mailshield_last_error`],
-//!   [`mailshield_version`] and [`mailshield_abi_version`]. On an error the thread's last error holds the
-//!   detailed message, until the next failing call on the same thread;
+//!   [`mailshield_version`] and [`mailshield_abi_version`]. On an error
+//!   the thread's last error holds the detailed message, until the next
+//!   failing call on the same thread;
 //!   [`mailshield_last_error`] reads it. Messages name the argument and
 //!   the cause, never a value from the input or a key.
 //! - Every pointer is checked: a null pointer where one is required gives
@@ -14,15 +15,17 @@
 //!   with a length of 0 the pointer may be null.
 //! - Handles (`mailshield_engine`, `mailshield_keyset`, `mailshield_result`,
 //!   `mailshield_batch`, `mailshield_stream`, `mailshield_buffer`,
-//!   `mailshield_apikeys`, `mailshield_audit`) are opaque. The caller frees each one it receives with its own `_free`
-//!   function, which accepts null. Results and streams keep what they need
-//!   of their engine alive: an engine may be freed before them.
+//!   `mailshield_apikeys`, `mailshield_audit`) are opaque. The caller
+//!   frees each one it receives with its own `_free` function, which
+//!   accepts null. Results and streams keep what they need of their
+//!   engine alive: an engine may be freed before them.
 //! - Views (`mailshield_text`, `mailshield_bytes` and the structs holding
 //!   them) point into the handle they came from and stay valid, unchanged,
 //!   until that handle is freed. Text is UTF-8 and followed by a NUL byte
 //!   not counted in its length.
 //! - Threads: engines, key sets, key stores and audit logs may be shared
-//!   by any number of threads at once; results and batches may be read from many threads at once.
+//!   by any number of threads at once; results and batches may be read
+//!   from many threads at once.
 //!   A stream is used by one thread at a time. No call keeps a pointer it
 //!   was given after it returns.
 //! - No panic crosses the boundary: a panic inside a call is caught and

@@ -434,9 +434,9 @@ pub(crate) fn cipher(value: u32) -> Result<Cipher, Error> {
 /// # Errors
 ///
 /// `NULL_ARGUMENT`; `INVALID_ARGUMENT` for an unknown input kind, cipher
-/// or level, or a message id that is not UTF-8; `KEY` when sealing needs a key and
-/// none was given or the key does not fit the cipher; `CRYPTO` when
-/// sealing fails.
+/// or level, or a message id that is not UTF-8; `KEY` when sealing needs
+/// a key and none was given or the key does not fit the cipher; `CRYPTO`
+/// when sealing fails.
 ///
 /// # Safety
 ///

@@ -23,8 +23,9 @@
 //! dropped, and listed as rebuilt. Messages under a legal hold are copied
 //! unchanged and listed with their basis. A message too large to read
 //! whole, or that cannot be decoded whole outside a hold, stops the
-//! request with an error: it could not be copied or checked entirely. Envelope (`From `) lines are
-//! written anew, as `From MAILER-DAEMON` with the epoch date.
+//! request with an error: it could not be copied or checked entirely.
+//! Envelope (`From `) lines are written anew, as `From MAILER-DAEMON`
+//! with the epoch date.
 
 pub mod deadline;
 

@@ -229,7 +229,8 @@ impl Store for SqliteStore {
 
         // The failure, then the count it makes, then the lock it sets.
         tx.execute(
-            "INSERT INTO key_failures (key_id, source, at) VALUES (?1, ?2, ?3)",
+            "INSERT INTO key_failures (key_id, source, at)
+             VALUES (?1, ?2, ?3)",
             params![id, source, to_i64(now)],
         )
         .map_err(fail)?;
