@@ -69,8 +69,9 @@ fn check(engine: &Engine, data: &[u8]) {
     let single_pass = pack.redaction.mode == RedactionMode::SinglePass;
 
     // Redacted values and kept segments of the input. A value that is
-    // part of a placeholder (`[PASSWORD_REDACTED]` written in the input
-    // as a password) is found again in every replacement: not a leak.
+    // part of a placeholder, or holds one (`[PASSWORD_REDACTED]` written
+    // in the input as a password), is rebuilt by any replacement and the
+    // kept text after it: not a leak.
     let spans: Vec<Span> = p.scan.findings.iter().map(|f| f.span).collect();
     let kept = kept_segments(data, &spans);
     let placeholders: Vec<Vec<u8>> = pack
@@ -86,7 +87,9 @@ fn check(engine: &Engine, data: &[u8]) {
         .map(|f| &data[f.span.start..f.span.end])
         .filter(|v| v.len() >= 4)
         .filter(|v| !kept.iter().any(|k| contains(k, v)))
-        .filter(|v| !placeholders.iter().any(|ph| contains(ph, v)))
+        .filter(|v| {
+            !placeholders.iter().any(|ph| contains(ph, v) || contains(v, ph))
+        })
         .collect();
 
     // No redacted value in the output.
