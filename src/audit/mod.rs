@@ -44,7 +44,7 @@ use serde_json::{Map, Value};
 use crate::batch::body_field;
 use crate::crypto::{format_rfc3339, parse_rfc3339};
 use crate::engine::Engine;
-use crate::protect::redact;
+use crate::protect::redact_keyless;
 
 /// The label of the checkpoint key a key set gives audit logs
 /// ([`KeySet::derive_secret`]), shared by the command line and the C ABI.
@@ -520,19 +520,8 @@ fn redact_value(engine: &Engine, value: &mut Value) {
             if scan.findings.is_empty() {
                 return;
             }
-            let mut out = Vec::new();
-            // No token key: a pack whose detector tokenises fails here,
-            // and the value is dropped rather than written in clear.
-            *s = match redact(
-                engine,
-                s.as_bytes(),
-                &scan.findings,
-                None,
-                &mut out,
-            ) {
-                Ok(()) => String::from_utf8_lossy(&out).into_owned(),
-                Err(_) => "[REDACTED]".to_string(),
-            };
+            let text = redact_keyless(engine, s.as_bytes(), &scan.findings);
+            *s = String::from_utf8_lossy(&text).into_owned();
         }
         Value::Array(items) => {
             items.iter_mut().for_each(|v| redact_value(engine, v))

@@ -371,11 +371,7 @@ fn redact_others(engine: &Engine, text: &[u8], own: &[Hit]) -> Vec<u8> {
         |s: Span| own.iter().any(|h| h.start < s.end && s.start < h.end);
     let findings: Vec<_> =
         scan.findings.into_iter().filter(|f| !keep(f.span)).collect();
-    let mut out = Vec::new();
-    match crate::protect::redact(engine, text, &findings, None, &mut out) {
-        Ok(()) => out,
-        Err(_) => b"[REDACTED]".to_vec(),
-    }
+    crate::protect::redact_keyless(engine, text, &findings)
 }
 
 /// What an access answer tells besides the data (Art. 15(1) and (2)),
@@ -606,18 +602,12 @@ fn clean(
     limits: &Limits,
 ) -> (Vec<u8>, Cleaned) {
     // The raw bytes first: most mentions are there as they are.
-    let field = [Field::new("raw", crate::rules::FieldRole::Body, raw)];
-    let hits = matcher.hits(&field);
-    let bytes = replace(raw, &hits, with);
+    let (bytes, changed) = clean_text(matcher, raw, with);
     let source = Source { path: "-".into(), index: 0 };
     let m = Message::from_raw(&bytes, source, limits);
     let m = with_scanned_fields(&matcher.engine, m);
     if matcher.hits(&m.fields).is_empty() {
-        let how = if hits.is_empty() {
-            Cleaned::Untouched
-        } else {
-            Cleaned::Changed
-        };
+        let how = if changed { Cleaned::Changed } else { Cleaned::Untouched };
         return (bytes, how);
     }
 
@@ -630,12 +620,7 @@ fn clean(
         [("From", "from"), ("To", "to"), ("Cc", "cc"), ("Subject", "subject")]
     {
         if let Some(text) = header(field) {
-            let hits = matcher.hits(&[Field::new(
-                field,
-                crate::rules::FieldRole::Body,
-                &text,
-            )]);
-            let clean = replace(&text, &hits, with);
+            let (clean, _) = clean_text(matcher, &text, with);
             out.extend_from_slice(format!("{name}: ").as_bytes());
             out.extend(
                 clean
@@ -652,15 +637,16 @@ fn clean(
         b"MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\
           Content-Transfer-Encoding: 8bit\nX-Mailshield-Erasure: rebuilt\n\n",
     );
-    let text = m.text();
-    let hits = matcher.hits(&[Field::new(
-        "body",
-        crate::rules::FieldRole::Body,
-        &text,
-    )]);
-    out.extend_from_slice(&replace(&text, &hits, with));
+    out.extend_from_slice(&clean_text(matcher, &m.text(), with).0);
     out.push(b'\n');
     (out, Cleaned::Rebuilt)
+}
+
+/// `text` with every match replaced by `with`, and whether there was one.
+fn clean_text(matcher: &Matcher, text: &[u8], with: &[u8]) -> (Vec<u8>, bool) {
+    let field = [Field::new("text", crate::rules::FieldRole::Body, text)];
+    let hits = matcher.hits(&field);
+    (replace(text, &hits, with), !hits.is_empty())
 }
 
 /// `text` with each hit replaced by `with`.

@@ -320,6 +320,23 @@ pub fn redact(
     Ok(())
 }
 
+/// `text` with `findings` (disjoint, sorted) replaced by their operators,
+/// without a key: for text written outside a protected record (audit
+/// details, exports). When a finding's operator is `token`, which needs
+/// a key, the whole text is withheld as `[REDACTED]` rather than kept in
+/// clear.
+pub fn redact_keyless(
+    engine: &Engine,
+    text: &[u8],
+    findings: &[Finding],
+) -> Vec<u8> {
+    let mut out = Vec::new();
+    match redact(engine, text, findings, None, &mut out) {
+        Ok(()) => out,
+        Err(_) => b"[REDACTED]".to_vec(),
+    }
+}
+
 /// The masked form of a value: `***` and at most the last four digits,
 /// `***@domain` for an address, or `***` alone. The length of the value is
 /// never shown.
