@@ -11,6 +11,7 @@
 //! archives of any size are built on top of this by the command line,
 //! which feeds bounded chunks.
 
+mod json;
 pub mod record;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};

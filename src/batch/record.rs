@@ -4,59 +4,14 @@
 //! both build them here, from the same fields, scan and classification.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
-use serde::Serialize;
-
+use super::json::Json;
 use crate::classify::Classification;
 use crate::engine::Engine;
 use crate::mail::Message;
 use crate::protect::mask;
 use crate::rules::{FieldRole, Semantics};
 use crate::scan::{Field, Scan};
-
-#[derive(Serialize)]
-struct SourceOut<'a> {
-    path: &'a str,
-    index: usize,
-}
-
-#[derive(Serialize)]
-struct FindingOut<'a> {
-    #[serde(rename = "type")]
-    ty: &'a str,
-    field: &'a str,
-    start: usize,
-    end: usize,
-    score: f64,
-    validated: bool,
-    masked: &'a str,
-}
-
-#[derive(Serialize)]
-struct KeywordOut<'a> {
-    keyword: &'a str,
-    field: &'a str,
-    start: usize,
-    end: usize,
-    in_footer: bool,
-}
-
-#[derive(Serialize)]
-struct Line<'a> {
-    id: Cow<'a, str>,
-    source: SourceOut<'a>,
-    classification: &'static str,
-    confidence: f64,
-    findings: Vec<FindingOut<'a>>,
-    keywords: Vec<KeywordOut<'a>>,
-    counts: BTreeMap<&'a str, usize>,
-    risk_factors: &'a [String],
-    recommended_actions: &'a [String],
-    complete: bool,
-    warnings: &'a [String],
-    errors: Vec<&'a str>,
-}
 
 /// A score as JSON shows it: four decimals, so 0.95 reads 0.95.
 pub fn rounded(score: f32) -> f64 {
@@ -147,52 +102,87 @@ pub fn scan_line(
     masked: &[String],
 ) -> Vec<u8> {
     let pack = engine.pack();
-    let findings = scan
-        .findings
-        .iter()
-        .zip(masked)
-        .map(|(f, masked)| FindingOut {
-            ty: &pack.entities[f.entity].name,
-            field: &fields[f.field].name,
-            start: f.span.start,
-            end: f.span.end,
-            score: rounded(f.score),
-            validated: f.validated,
-            masked,
-        })
-        .collect();
-    let keywords = scan
-        .keywords
-        .iter()
-        .map(|k| KeywordOut {
-            keyword: &pack.keywords[k.list].words[k.word],
-            field: &fields[k.field].name,
-            start: k.span.start,
-            end: k.span.end,
-            in_footer: k.in_footer,
-        })
-        .collect();
-    let counts = scan
+    let guess = 512 + 160 * scan.findings.len() + 96 * scan.keywords.len();
+    let mut j = Json::with_capacity(guess);
+    j.begin_object();
+    j.key("id");
+    j.str(&message_id(m));
+    j.key("source");
+    j.begin_object();
+    j.key("path");
+    j.str(&m.source.path);
+    j.key("index");
+    j.usize(m.source.index);
+    j.end_object();
+    j.key("classification");
+    j.str(class.level.as_str());
+    j.key("confidence");
+    j.f64(class.confidence);
+
+    j.key("findings");
+    j.begin_array();
+    for (f, masked) in scan.findings.iter().zip(masked) {
+        j.begin_object();
+        j.key("type");
+        j.str(&pack.entities[f.entity].name);
+        j.key("field");
+        j.str(&fields[f.field].name);
+        j.key("start");
+        j.usize(f.span.start);
+        j.key("end");
+        j.usize(f.span.end);
+        j.key("score");
+        j.f64(rounded(f.score));
+        j.key("validated");
+        j.bool(f.validated);
+        j.key("masked");
+        j.str(masked);
+        j.end_object();
+    }
+    j.end_array();
+    j.key("keywords");
+    j.begin_array();
+    for k in &scan.keywords {
+        j.begin_object();
+        j.key("keyword");
+        j.str(&pack.keywords[k.list].words[k.word]);
+        j.key("field");
+        j.str(&fields[k.field].name);
+        j.key("start");
+        j.usize(k.span.start);
+        j.key("end");
+        j.usize(k.span.end);
+        j.key("in_footer");
+        j.bool(k.in_footer);
+        j.end_object();
+    }
+    j.end_array();
+
+    // Counts by entity name, in name order.
+    let mut counts: Vec<(&str, usize)> = scan
         .counts(engine)
         .into_iter()
         .map(|(e, n)| (engine.entity_name(e), n))
         .collect();
-    let errors =
-        m.errors.iter().chain(&scan.errors).map(String::as_str).collect();
-    let line = Line {
-        id: message_id(m),
-        source: SourceOut { path: &m.source.path, index: m.source.index },
-        classification: class.level.as_str(),
-        confidence: class.confidence,
-        findings,
-        keywords,
-        counts,
-        risk_factors: &class.risk_factors,
-        recommended_actions: &class.recommended_actions,
-        complete: is_complete(m, scan),
-        warnings: &m.warnings,
-        errors,
-    };
-    // Serialising plain structs of strings and numbers cannot fail.
-    serde_json::to_vec(&line).unwrap_or_default()
+    counts.sort_unstable();
+    j.key("counts");
+    j.begin_object();
+    for (name, n) in counts {
+        j.key_escaped(name);
+        j.usize(n);
+    }
+    j.end_object();
+
+    j.key("risk_factors");
+    j.strs(class.risk_factors.iter().map(String::as_str));
+    j.key("recommended_actions");
+    j.strs(class.recommended_actions.iter().map(String::as_str));
+    j.key("complete");
+    j.bool(is_complete(m, scan));
+    j.key("warnings");
+    j.strs(m.warnings.iter().map(String::as_str));
+    j.key("errors");
+    j.strs(m.errors.iter().chain(&scan.errors).map(String::as_str));
+    j.end_object();
+    j.finish()
 }

@@ -121,6 +121,9 @@ pub(crate) struct Inner {
     pub allow: Vec<(usize, Vec<Vec<u8>>)>,
     /// No byte that triggers the first run group marks anything else.
     pub group0_exclusive: bool,
+    /// Entity indexes in the order the detectors first name them, then
+    /// the others ([`Engine::entity_order`]).
+    pub entity_order: Vec<usize>,
 }
 
 /// Per-thread buffers and automaton caches.
@@ -398,8 +401,10 @@ fn compile(pack: Pack) -> Result<Inner, RulesError> {
     let group0_exclusive = groups.first().is_some_and(|g| {
         (0..128).all(|b| !g.trigger_ascii[b] || byte_groups[b] == 1)
     });
+    let entity_order = entity_order(&pack);
     Ok(Inner {
         group0_exclusive,
+        entity_order,
         pack,
         detectors,
         groups,
@@ -411,6 +416,19 @@ fn compile(pack: Pack) -> Result<Inner, RulesError> {
         alphabet,
         allow,
     })
+}
+
+/// Entity indexes in the order the pack's detectors first name them, then
+/// the entities no detector names.
+fn entity_order(pack: &Pack) -> Vec<usize> {
+    let mut order: Vec<usize> = Vec::new();
+    let named = pack.detectors.iter().map(|d| d.entity);
+    for e in named.chain(0..pack.entities.len()) {
+        if !order.contains(&e) {
+            order.push(e);
+        }
+    }
+    order
 }
 
 fn same_user(a: &PairUser, b: &PairUser) -> bool {

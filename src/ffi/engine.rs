@@ -35,8 +35,8 @@ impl EngineHandle {
         let name_views = marks.into_iter().map(|m| names.text(m)).collect();
         let order = engine
             .entity_order()
-            .into_iter()
-            .map(|e| u32::try_from(e).unwrap_or(u32::MAX))
+            .iter()
+            .map(|&e| u32::try_from(e).unwrap_or(u32::MAX))
             .collect();
         EngineHandle {
             engine: Arc::new(engine),

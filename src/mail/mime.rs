@@ -140,6 +140,12 @@ const ADDRESS_FIELDS: [(HeaderName<'static>, &str); 4] = [
 /// assert!(parsed.complete && parsed.warnings.is_empty());
 /// ```
 pub fn parse(raw: &[u8], limits: &Limits) -> Parsed {
+    parse_with(raw, limits, true)
+}
+
+/// [`parse`], with the fast path for plain messages ([`Walk::plain`]) or
+/// without it, to compare the two.
+fn parse_with(raw: &[u8], limits: &Limits, fast: bool) -> Parsed {
     let mut out = Parsed { complete: true, ..Parsed::default() };
     let raw = if raw.len() > limits.max_message {
         out.fail(too_large(limits.max_message));
@@ -152,7 +158,8 @@ pub fn parse(raw: &[u8], limits: &Limits) -> Parsed {
         return out;
     }
     let mut walk = Walk::new(limits);
-    let caught = catch_unwind(AssertUnwindSafe(|| walk.top(raw, &mut out.id)));
+    let caught =
+        catch_unwind(AssertUnwindSafe(|| walk.top(raw, &mut out.id, fast)));
     match caught {
         Ok(Ok(())) => {
             out.fields = walk.fields;
@@ -242,7 +249,11 @@ impl<'l> Walk<'l> {
         &mut self,
         raw: &[u8],
         id: &mut Option<String>,
+        fast: bool,
     ) -> Result<(), Fallback> {
+        if fast && self.plain(raw, id) {
+            return Ok(());
+        }
         guard::check(raw).map_err(|_| Fallback::Fail(TOO_NESTED))?;
         let msg = PARSER.parse(raw).ok_or(Fallback::Warn(NOT_MAIL))?;
         let stray = match check_header_block(raw, &msg.parts[0]) {
@@ -253,18 +264,7 @@ impl<'l> Walk<'l> {
                 return Err(Fallback::Warn(NOT_MAIL));
             }
         };
-        let headers = &msg.parts[0].headers;
-        for (name, field) in &ADDRESS_FIELDS {
-            if let Some(text) = header_text(headers, name, raw, ", ") {
-                self.push(field.to_string(), FieldRole::Address, text.into());
-            }
-        }
-        if let Some(text) =
-            header_text(headers, &HeaderName::Subject, raw, " ")
-        {
-            self.push("subject".into(), FieldRole::Subject, text.into());
-        }
-        *id = message_id(headers, raw);
+        *id = self.header_fields(&msg.parts[0].headers, raw);
         self.parts(&msg, 0, 0);
         self.check_end(&msg, raw);
         // Lines `mail-parser` skipped in the header block are scanned as
@@ -276,6 +276,53 @@ impl<'l> Walk<'l> {
         }
         guard::dismantle(msg);
         Ok(())
+    }
+
+    /// A message that is one `text/plain` part in UTF-8 (or ASCII), not
+    /// transfer-encoded, the shape of most mail in an archive, read
+    /// without `mail-parser` touching its body: the header block is
+    /// parsed alone and the body is the bytes after it, validated and
+    /// copied once. The nesting guard is not needed, since such a body is
+    /// never parsed for parts. Returns false, having changed nothing, for
+    /// any other message, which then takes the full walk.
+    ///
+    /// The fields, id, warnings and errors are those of the full walk (a
+    /// test compares the two on every message of the shared corpora).
+    fn plain(&mut self, raw: &[u8], id: &mut Option<String>) -> bool {
+        let Some(end) = header_end(raw) else { return false };
+        let (head, body) = raw.split_at(end);
+        let Some(msg) = PARSER.parse(head) else { return false };
+        let root = &msg.parts[0];
+        if root.offset_body as usize != end
+            || check_header_block(head, root).is_err()
+            || !is_plain_utf8(root, body)
+        {
+            return false;
+        }
+        *id = self.header_fields(&root.headers, head);
+        let text = body.strip_prefix("\u{FEFF}".as_bytes()).unwrap_or(body);
+        self.push_body(text.to_vec());
+        true
+    }
+
+    /// Pushes the address and subject fields of a message's headers;
+    /// gives its Message-ID.
+    fn header_fields(
+        &mut self,
+        headers: &[mail_parser::Header<'_>],
+        raw: &[u8],
+    ) -> Option<String> {
+        for (name, field) in &ADDRESS_FIELDS {
+            if let Some(text) = header_text(headers, name, raw, ", ") {
+                self.push(field.to_string(), FieldRole::Address, text.into());
+            }
+        }
+        if let Some(text) =
+            header_text(headers, &HeaderName::Subject, raw, " ")
+        {
+            self.push("subject".into(), FieldRole::Subject, text.into());
+        }
+        message_id(headers, raw)
     }
 
     /// The parts of one parsed message, in order, with an explicit stack.
@@ -562,6 +609,48 @@ enum Fallback {
     Fail(&'static str),
 }
 
+/// Where the header block of `raw` ends: just after its first empty
+/// line (`\n` or `\r\n`), or `None` when it has none.
+fn header_end(raw: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    for nl in memchr::memchr_iter(b'\n', raw) {
+        let line = &raw[at..nl];
+        if line.is_empty() || line == b"\r" {
+            return Some(nl + 1);
+        }
+        at = nl + 1;
+    }
+    None
+}
+
+/// Whether a top-level part with `body` is one plain text in UTF-8 that
+/// `mail-parser` would give unchanged: at most one `Content-Type`, none
+/// or `text/plain` with no charset, `utf-8` or an ASCII one over ASCII
+/// bytes; no base64 or quoted-printable transfer encoding.
+fn is_plain_utf8(root: &MessagePart<'_>, body: &[u8]) -> bool {
+    let count = |name: HeaderName<'_>| {
+        root.headers.iter().filter(|h| h.name == name).count()
+    };
+    if count(HeaderName::ContentType) > 1
+        || count(HeaderName::ContentTransferEncoding) > 1
+        || declared_encoding(root) != Encoding::None
+    {
+        return false;
+    }
+    let ct = root.content_type();
+    if ct
+        .is_some_and(|c| !is_type(Some(c), "text") || !subtype_is(ct, "plain"))
+    {
+        return false;
+    }
+    let charset = ct.and_then(|c| c.attribute("charset"));
+    match charset.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("utf-8" | "utf8") => std::str::from_utf8(body).is_ok(),
+        Some("us-ascii" | "ascii") => body.is_ascii(),
+        Some(_) => false,
+    }
+}
+
 /// Whether `mail-parser` kept a part's bytes encoded because it could
 /// not decode them.
 fn needs_recovery(part: &MessagePart<'_>) -> bool {
@@ -705,6 +794,113 @@ mod tests {
             assert_eq!(&*parsed.fields[0].text, PANICS);
         }
         assert!(parsed.complete);
+    }
+
+    /// What a parse gave, in a form to compare.
+    fn summary(p: &Parsed) -> String {
+        format!("{p:?}")
+    }
+
+    /// Whether the fast path takes `raw`.
+    fn is_fast(raw: &[u8]) -> bool {
+        let limits = Limits::default();
+        Walk::new(&limits).plain(raw, &mut None)
+    }
+
+    /// Parses `raw` with and without the fast path; fails when they
+    /// differ. Returns whether the fast path took it.
+    fn same_both_ways(raw: &[u8], at: &str) -> bool {
+        let limits = Limits::default();
+        let fast = parse_with(raw, &limits, true);
+        let full = parse_with(raw, &limits, false);
+        assert_eq!(summary(&fast), summary(&full), "{at}");
+        is_fast(raw)
+    }
+
+    #[test]
+    fn plain_messages_parse_the_same_fast_and_in_full() {
+        let cases: &[(&[u8], bool)] = &[
+            (b"From: a@b.example\nSubject: hi\n\nbody 536-90-1234\n", true),
+            (b"From: a@b.example\r\n\r\nbody\r\nmore\r\n", true),
+            (
+                b"Content-Type: TEXT/Plain; charset=\"UTF-8\"\n\
+                  Content-Transfer-Encoding: 8BIT\n\n\xc3\xa9t\xc3\xa9\n",
+                true,
+            ),
+            (b"Subject: =?utf-8?q?caf=C3=A9?=\n\n\xef\xbb\xbfbom\n", true),
+            (b"Content-Type: text/plain; charset=us-ascii\n\nascii\n", true),
+            (b"To: x@y.example\n\n", true),
+            (
+                b"From: \"Li, Ana\" <ana@example.com>, (c) bo@example.org\n\
+                  Subject: folded\n  line\n\nhello\n",
+                true,
+            ),
+            // Taken by the full walk: another charset, invalid UTF-8, an
+            // ASCII charset over 8-bit bytes, transfer encodings, HTML,
+            // multipart, two Content-Types, no blank line, stray lines.
+            (b"Content-Type: text/plain; charset=latin1\n\ncaf\xe9\n", false),
+            (b"From: a@b.example\n\ncaf\xe9\n", false),
+            (
+                b"Content-Type: text/plain; charset=us-ascii\n\n\xc3\xa9\n",
+                false,
+            ),
+            (
+                b"Content-Transfer-Encoding: base64\n\nNTM2LTkwLTEyMzQ=\n",
+                false,
+            ),
+            (
+                b"Content-Transfer-Encoding: Quoted-Printable\n\na=\n b\n",
+                false,
+            ),
+            (b"Content-Type: text/html\n\n<p>a&amp;b</p>\n", false),
+            (
+                b"Content-Type: multipart/mixed; boundary=b\n\n--b\n\n\
+                  x\n--b--\n",
+                false,
+            ),
+            (
+                b"Content-Type: text/plain\nContent-Type: text/html\n\nx\n",
+                false,
+            ),
+            (b"From: a@b.example\nSubject: no body", false),
+            (b"From: a@b.example\nnot a header\n\nbody\n", false),
+            (b"just text\n\nmore text\n", false),
+        ];
+        for (i, &(raw, fast)) in cases.iter().enumerate() {
+            let took = same_both_ways(raw, &format!("case {i}"));
+            assert_eq!(took, fast, "case {i}: fast path taken");
+        }
+    }
+
+    #[test]
+    fn every_shared_message_parses_the_same_fast_and_in_full() {
+        let root =
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/real");
+        let root = std::path::Path::new(root);
+        if !root.is_dir() {
+            assert!(
+                std::env::var("MAILSHIELD_CI").as_deref() != Ok("1"),
+                "../shared/corpus/real is absent, and MAILSHIELD_CI=1 \
+                 requires it"
+            );
+            eprintln!("skipping: ../shared/corpus/real is absent");
+            return;
+        }
+        let (mut seen, mut fast) = (0, 0);
+        let reader = crate::mail::open(root, crate::mail::Format::Auto, {
+            Limits::default()
+        })
+        .unwrap();
+        for pending in reader.pending().flatten() {
+            let Some(raw) = &pending.raw else { continue };
+            let at = format!("{:?}", pending.source());
+            seen += 1;
+            fast += usize::from(same_both_ways(raw, &at));
+        }
+        // The corpora hold messages of both kinds.
+        eprintln!("{fast} of {seen} messages took the fast path");
+        assert!(seen > 1500, "{seen} messages");
+        assert!(fast > seen / 10 && fast < seen, "{fast} of {seen} fast");
     }
 
     #[test]

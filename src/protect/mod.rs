@@ -225,8 +225,8 @@ fn single_pass_log(
     let pack = engine.pack();
     engine
         .entity_order()
-        .into_iter()
-        .filter_map(|e| {
+        .iter()
+        .filter_map(|&e| {
             let n = scan
                 .findings
                 .iter()

@@ -239,20 +239,8 @@ impl Engine {
 
     /// Entity indexes in the order the pack's detectors first name them,
     /// then the entities no detector names.
-    pub fn entity_order(&self) -> Vec<usize> {
-        let pack = self.pack();
-        let mut order: Vec<usize> = Vec::new();
-        for d in &pack.detectors {
-            if !order.contains(&d.entity) {
-                order.push(d.entity);
-            }
-        }
-        for e in 0..pack.entities.len() {
-            if !order.contains(&e) {
-                order.push(e);
-            }
-        }
-        order
+    pub fn entity_order(&self) -> &[usize] {
+        &self.inner().entity_order
     }
 
     /// The name of an entity index (`SSN`).
