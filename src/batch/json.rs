@@ -216,7 +216,9 @@ mod tests {
 
     proptest! {
         #[test]
-        fn any_string_is_written_as_serde_json_writes_it(s in any::<String>()) {
+        fn any_string_is_written_as_serde_json_writes_it(
+            s in any::<String>(),
+        ) {
             prop_assert_eq!(written(&s), serde_json::to_string(&s).unwrap());
         }
 

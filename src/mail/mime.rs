@@ -43,6 +43,7 @@ use super::headers::{
     Block, NOT_MAIL, check_header_block, header_text, message_id,
 };
 use super::html;
+use super::simple;
 use crate::rules::FieldRole;
 use crate::scan::Field;
 
@@ -140,12 +141,25 @@ const ADDRESS_FIELDS: [(HeaderName<'static>, &str); 4] = [
 /// assert!(parsed.complete && parsed.warnings.is_empty());
 /// ```
 pub fn parse(raw: &[u8], limits: &Limits) -> Parsed {
-    parse_with(raw, limits, true)
+    parse_with(raw, limits, Route::Simple)
 }
 
-/// [`parse`], with the fast path for plain messages ([`Walk::plain`]) or
-/// without it, to compare the two.
-fn parse_with(raw: &[u8], limits: &Limits, fast: bool) -> Parsed {
+/// Which ways of reading a plain message [`parse_with`] may take before
+/// the full walk; each gives what the full walk gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Route {
+    /// The full walk only.
+    Full,
+    /// Headers by `mail-parser`, body as it is ([`Walk::plain`]); taken
+    /// alone only in tests.
+    #[cfg(test)]
+    Headers,
+    /// Headers by [`simple::read`] when it can, else as `Headers`.
+    Simple,
+}
+
+/// [`parse`], taking `route`; the routes are compared in tests.
+fn parse_with(raw: &[u8], limits: &Limits, route: Route) -> Parsed {
     let mut out = Parsed { complete: true, ..Parsed::default() };
     let raw = if raw.len() > limits.max_message {
         out.fail(too_large(limits.max_message));
@@ -159,7 +173,7 @@ fn parse_with(raw: &[u8], limits: &Limits, fast: bool) -> Parsed {
     }
     let mut walk = Walk::new(limits);
     let caught =
-        catch_unwind(AssertUnwindSafe(|| walk.top(raw, &mut out.id, fast)));
+        catch_unwind(AssertUnwindSafe(|| walk.top(raw, &mut out.id, route)));
     match caught {
         Ok(Ok(())) => {
             out.fields = walk.fields;
@@ -249,9 +263,9 @@ impl<'l> Walk<'l> {
         &mut self,
         raw: &[u8],
         id: &mut Option<String>,
-        fast: bool,
+        route: Route,
     ) -> Result<(), Fallback> {
-        if fast && self.plain(raw, id) {
+        if route != Route::Full && self.plain(raw, id, route) {
             return Ok(());
         }
         guard::check(raw).map_err(|_| Fallback::Fail(TOO_NESTED))?;
@@ -286,11 +300,24 @@ impl<'l> Walk<'l> {
     /// never parsed for parts. Returns false, having changed nothing, for
     /// any other message, which then takes the full walk.
     ///
+    /// With [`Route::Simple`], a header block [`simple::read`] can read
+    /// is not given to `mail-parser` at all.
+    ///
     /// The fields, id, warnings and errors are those of the full walk (a
     /// test compares the two on every message of the shared corpora).
-    fn plain(&mut self, raw: &[u8], id: &mut Option<String>) -> bool {
+    fn plain(
+        &mut self,
+        raw: &[u8],
+        id: &mut Option<String>,
+        route: Route,
+    ) -> bool {
         let Some(end) = header_end(raw) else { return false };
         let (head, body) = raw.split_at(end);
+        if route == Route::Simple
+            && let Some(headers) = simple::read(head)
+        {
+            return self.simple(headers, body, id);
+        }
         let Some(msg) = PARSER.parse(head) else { return false };
         let root = &msg.parts[0];
         if root.offset_body as usize != end
@@ -300,6 +327,31 @@ impl<'l> Walk<'l> {
             return false;
         }
         *id = self.header_fields(&root.headers, head);
+        let text = body.strip_prefix("\u{FEFF}".as_bytes()).unwrap_or(body);
+        self.push_body(text.to_vec());
+        true
+    }
+
+    /// A plain message whose headers [`simple::read`] read.
+    fn simple(
+        &mut self,
+        headers: simple::Headers<'_>,
+        body: &[u8],
+        id: &mut Option<String>,
+    ) -> bool {
+        if headers.encoded || !is_text_in(headers.charset, body) {
+            return false;
+        }
+        let names = ADDRESS_FIELDS.iter().map(|(_, field)| field);
+        for (field, text) in names.zip(headers.addresses) {
+            if let Some(text) = text {
+                self.push(field.to_string(), FieldRole::Address, text.into());
+            }
+        }
+        if let Some(text) = headers.subject {
+            self.push("subject".into(), FieldRole::Subject, text.into());
+        }
+        *id = headers.id.map(str::to_owned);
         let text = body.strip_prefix("\u{FEFF}".as_bytes()).unwrap_or(body);
         self.push_body(text.to_vec());
         true
@@ -643,7 +695,12 @@ fn is_plain_utf8(root: &MessagePart<'_>, body: &[u8]) -> bool {
     {
         return false;
     }
-    let charset = ct.and_then(|c| c.attribute("charset"));
+    is_text_in(ct.and_then(|c| c.attribute("charset")), body)
+}
+
+/// Whether `body` in `charset` (none meaning UTF-8) reads unchanged as
+/// UTF-8: valid UTF-8 under `utf-8`, ASCII under an ASCII charset.
+fn is_text_in(charset: Option<&str>, body: &[u8]) -> bool {
     match charset.map(str::to_ascii_lowercase).as_deref() {
         None | Some("utf-8" | "utf8") => std::str::from_utf8(body).is_ok(),
         Some("us-ascii" | "ascii") => body.is_ascii(),
@@ -773,6 +830,8 @@ impl ContentTypeOf for MessagePart<'_> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     /// `mail-parser` 0.11 fails a debug assertion on this input (the
@@ -804,16 +863,18 @@ mod tests {
     /// Whether the fast path takes `raw`.
     fn is_fast(raw: &[u8]) -> bool {
         let limits = Limits::default();
-        Walk::new(&limits).plain(raw, &mut None)
+        Walk::new(&limits).plain(raw, &mut None, Route::Headers)
     }
 
     /// Parses `raw` with and without the fast path; fails when they
     /// differ. Returns whether the fast path took it.
     fn same_both_ways(raw: &[u8], at: &str) -> bool {
         let limits = Limits::default();
-        let fast = parse_with(raw, &limits, true);
-        let full = parse_with(raw, &limits, false);
-        assert_eq!(summary(&fast), summary(&full), "{at}");
+        let full = summary(&parse_with(raw, &limits, Route::Full));
+        for route in [Route::Headers, Route::Simple] {
+            let fast = summary(&parse_with(raw, &limits, route));
+            assert_eq!(fast, full, "{at}: {route:?}");
+        }
         is_fast(raw)
     }
 
@@ -869,6 +930,87 @@ mod tests {
         for (i, &(raw, fast)) in cases.iter().enumerate() {
             let took = same_both_ways(raw, &format!("case {i}"));
             assert_eq!(took, fast, "case {i}: fast path taken");
+        }
+    }
+
+    /// A header line near the edge of what [`simple::read`] reads.
+    fn header_line() -> impl Strategy<Value = String> {
+        let word = "[A-Za-z0-9]{1,6}";
+        // Mostly nothing odd, so that many blocks are simple.
+        let odd = prop_oneof![
+            12 => Just(""),
+            1 => prop::sample::select(vec![
+                " ", "  ", "\t", ".", "\"", ",", "(c)", "<", ">", "@", "=?",
+                ";", ":", "\\", "\u{e9}", "_", "+", "\u{a0}", "\u{2003}",
+                "\u{1F600}", "\r",
+            ]),
+        ];
+        let piece = (word, odd.clone(), word)
+            .prop_map(|(a, o, b)| format!("{a}{o}{b}"));
+        let addr = (piece.clone(), piece.clone(), word)
+            .prop_map(|(l, d, t)| format!("{l}@{d}.{t}"));
+        let mailbox = prop_oneof![
+            addr.clone(),
+            (piece.clone(), addr.clone())
+                .prop_map(|(n, a)| format!("{n} <{a}>")),
+            (word, word, addr).prop_map(|(n, m, a)| format!("{n} {m} <{a}>")),
+        ];
+        let list =
+            prop::collection::vec(mailbox, 1..3).prop_map(|v| v.join(", "));
+        let words = prop::collection::vec(piece.clone(), 0..4)
+            .prop_map(|v| v.join(" "));
+        let sample = |v: Vec<&'static str>| prop::sample::select(v);
+        let header = prop_oneof![
+            4 => (sample(vec!["From", "to", "CC", "Reply-To"]), list),
+            2 => (Just("Subject"), words.clone()),
+            1 => (Just("Message-ID"), piece.prop_map(|p| format!("<{p}>"))),
+            2 => (
+                Just("Content-Type"),
+                sample(vec![
+                    "text/plain", "text/plain; charset=utf-8",
+                    "TEXT/PLAIN; charset=\"US-ASCII\"; format=flowed",
+                    "text/plain; charset=latin1", "text/html",
+                    "multipart/mixed", "text/plain; charset=\"a b\"",
+                ]),
+            )
+                .prop_map(|(n, v)| (n, v.to_owned())),
+            1 => (
+                Just("Content-Transfer-Encoding"),
+                sample(vec!["8bit", "base64", "Quoted-Printable", "7bit "]),
+            )
+                .prop_map(|(n, v)| (n, v.to_owned())),
+            2 => (
+                sample(vec!["X-Note", "MIME-Version", "Content-Disposition"]),
+                words,
+            ),
+        ];
+        let fold = prop_oneof![
+            8 => Just(""),
+            1 => sample(vec!["\n folded", "\n\tmore"]),
+        ];
+        (header, fold).prop_map(|((n, v), f)| format!("{n}: {v}{f}"))
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(
+            3000
+        ))]
+
+        #[test]
+        fn header_blocks_read_simply_or_by_the_parser_agree(
+            lines in prop::collection::vec(header_line(), 0..6),
+            crlf in proptest::bool::ANY,
+            body in "[a-z \u{e9}\n]{0,20}",
+        ) {
+            let nl = if crlf { "\r\n" } else { "\n" };
+            let mut raw = String::new();
+            for line in &lines {
+                raw.push_str(&line.replace('\n', nl));
+                raw.push_str(nl);
+            }
+            raw.push_str(nl);
+            raw.push_str(&body);
+            same_both_ways(raw.as_bytes(), &format!("{raw:?}"));
         }
     }
 

@@ -83,6 +83,7 @@ mod jsonl;
 mod lines;
 mod mbox;
 mod mime;
+mod simple;
 
 use std::fmt;
 use std::str::FromStr;

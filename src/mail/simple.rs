@@ -1,0 +1,315 @@
+//! Header blocks simple enough to read without a MIME parser.
+//!
+//! Most messages of an archive have a handful of plain headers: one or
+//! a few bare addresses, a subject in ASCII, a Message-ID, a
+//! `Content-Type: text/plain` with a charset. [`read`] reads such a
+//! block in one pass and gives the fields `mail-parser` and
+//! [`super::headers`] would give; it gives `None` for any block with
+//! something it does not handle, and that block goes to `mail-parser`.
+//!
+//! What it handles, and nothing more: UTF-8 with no control character
+//! but tab (and CR only before LF); at least one header, every line a
+//! header or the continuation of one; folded lines only in headers that
+//! do not become fields; each of `From`, `To`, `Cc`, `Reply-To`,
+//! `Subject`, `Message-ID`, `Content-Type` and
+//! `Content-Transfer-Encoding` at most once and not empty; no other
+//! `Content-*` header; addresses as `local@domain` or `Name Words
+//! <local@domain>` (letters and digits in the name), comma separated; a
+//! subject without RFC 2047 words, runs of spaces or other whitespace; a
+//! Message-ID of ASCII in angle brackets, without spaces; a content type
+//! of tokens and unquoted or plainly quoted parameters. A test compares
+//! this reader with `mail-parser` on the shared corpora and on generated
+//! blocks at the edge of that language.
+
+/// The headers of a simple block that matter for scanning.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Headers<'a> {
+    /// `from`, `to`, `cc`, `reply-to`, as [`super::headers`] writes them.
+    pub addresses: [Option<String>; 4],
+    pub subject: Option<&'a str>,
+    /// The Message-ID without its angle brackets.
+    pub id: Option<&'a str>,
+    /// `Content-Type` was there (and is `text/plain`).
+    pub typed: bool,
+    pub charset: Option<&'a str>,
+    /// The transfer encoding is base64 or quoted-printable.
+    pub encoded: bool,
+}
+
+/// Reads a header block (the bytes up to and with its empty line);
+/// `None` when the block is not of the simple kind the module describes.
+pub(crate) fn read(head: &[u8]) -> Option<Headers<'_>> {
+    // UTF-8, and no control character but tab.
+    let text = std::str::from_utf8(head).ok()?;
+    let control = |b: u8| b < b' ' && !matches!(b, b'\t' | b'\n' | b'\r');
+    let lone_cr = memchr::memchr_iter(b'\r', head)
+        .any(|i| head.get(i + 1) != Some(&b'\n'));
+    if lone_cr || text.bytes().any(|b| control(b) || b == 0x7F) {
+        return None;
+    }
+    let mut out = Headers::default();
+    let mut seen = 0u16;
+    let (mut folded_ok, mut any) = (false, false);
+    for line in lines(text) {
+        if line.is_empty() {
+            break;
+        }
+        // A continuation: only under a header that is not read here.
+        if line.starts_with([' ', '\t']) {
+            if !folded_ok {
+                return None;
+            }
+            continue;
+        }
+        let (name, value) = line.split_once(':')?;
+        if name.is_empty() || name.bytes().any(is_blank) {
+            return None;
+        }
+        let which = known(name)?;
+        (folded_ok, any) = (which.is_none(), true);
+        if let Some(bit) = which {
+            if seen & (1 << bit) != 0 {
+                return None;
+            }
+            seen |= 1 << bit;
+            out.set(bit, trim(value))?;
+        }
+    }
+    // A block of no header is not mail at all.
+    any.then_some(out)
+}
+
+/// The lines of a block, without their line breaks.
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l))
+}
+
+/// Which read header a name is: `Some(Some(i))` for the `i`th of those
+/// [`Headers::set`] reads, `Some(None)` for one that is skipped, `None`
+/// for one this reader does not handle.
+fn known(name: &str) -> Option<Option<u8>> {
+    let is = |s: &str| name.eq_ignore_ascii_case(s);
+    let read = match name.len() {
+        2 if is("to") => Some(1),
+        2 if is("cc") => Some(2),
+        4 if is("from") => Some(0),
+        7 if is("subject") => Some(4),
+        8 if is("reply-to") => Some(3),
+        10 if is("message-id") => Some(5),
+        12 if is("content-type") => Some(6),
+        25 if is("content-transfer-encoding") => Some(7),
+        _ => None,
+    };
+    let content =
+        name.get(..8).is_some_and(|p| p.eq_ignore_ascii_case("content-"));
+    match read {
+        Some(i) => Some(Some(i)),
+        None if content => None,
+        None => Some(None),
+    }
+}
+
+impl<'a> Headers<'a> {
+    /// Reads the value of the `which`th read header; `None` when it is
+    /// not simple.
+    fn set(&mut self, which: u8, value: &'a str) -> Option<()> {
+        if value.is_empty() {
+            return None;
+        }
+        match which {
+            0..=3 => {
+                self.addresses[usize::from(which)] = Some(addresses(value)?)
+            }
+            4 => self.subject = Some(subject(value)?),
+            5 => self.id = Some(message_id(value)?),
+            6 => {
+                self.charset = text_plain(value)?;
+                self.typed = true;
+            }
+            _ => self.encoded = encoded(value)?,
+        }
+        Some(())
+    }
+}
+
+/// A comma-separated list of simple addresses, as one line.
+fn addresses(value: &str) -> Option<String> {
+    let mut out = String::with_capacity(value.len());
+    for item in value.split(',') {
+        let item = trim(item);
+        if !out.is_empty() {
+            out.push_str(", ");
+        }
+        match item.split_once('<') {
+            None if is_addr(item) => out.push_str(item),
+            Some((name, rest)) => {
+                let addr = rest.strip_suffix('>')?;
+                let name = name.strip_suffix(' ')?;
+                if !is_addr(addr) || !is_name(name) {
+                    return None;
+                }
+                out.push_str(name);
+                out.push_str(" <");
+                out.push_str(addr);
+                out.push('>');
+            }
+            None => return None,
+        }
+    }
+    Some(out)
+}
+
+/// `local@domain` of letters, digits and `._%+-` (`.-` in the domain).
+fn is_addr(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else { return false };
+    let local_ok = |b: u8| b.is_ascii_alphanumeric() || b"._%+-".contains(&b);
+    let domain_ok = |b: u8| b.is_ascii_alphanumeric() || b".-".contains(&b);
+    !local.is_empty()
+        && !domain.is_empty()
+        && local.bytes().all(local_ok)
+        && domain.bytes().all(domain_ok)
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.as_bytes().windows(2).any(|w| w == b"..")
+}
+
+/// Words of letters and digits, one space between them.
+fn is_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.split(' ').all(|w| {
+            !w.is_empty() && w.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
+}
+
+/// A subject with no encoded words, tabs, runs of spaces or whitespace
+/// but the space.
+fn subject(value: &str) -> Option<&str> {
+    let bytes = value.as_bytes();
+    let odd_pair = |w: &[u8]| w == b"=?" || w == b"  ";
+    let odd_space = |c: char| c.is_whitespace() && c != ' ';
+    let plain = !bytes.windows(2).any(odd_pair)
+        && !bytes.contains(&b'\t')
+        && (value.is_ascii() || !value.chars().any(odd_space));
+    plain.then_some(value)
+}
+
+/// `<id>` with no spaces or brackets inside: the id.
+fn message_id(value: &str) -> Option<&str> {
+    let id = value.strip_prefix('<')?.strip_suffix('>')?;
+    let plain = !id.is_empty()
+        && id.bytes().all(|b| b.is_ascii_graphic())
+        && !id.bytes().any(|b| b"<>\"()\\".contains(&b));
+    plain.then_some(id)
+}
+
+/// `text/plain` with simple parameters: the charset, if any.
+fn text_plain(value: &str) -> Option<Option<&str>> {
+    let mut parts = value.split(';');
+    let ty = trim(parts.next()?);
+    if !ty.eq_ignore_ascii_case("text/plain") {
+        return None;
+    }
+    let mut charset = None;
+    for param in parts {
+        let (name, v) = trim(param).split_once('=')?;
+        let v = match v.strip_prefix('"') {
+            Some(q) => q.strip_suffix('"')?,
+            None => v,
+        };
+        if !is_token(name) || !is_token(v) {
+            return None;
+        }
+        if name.eq_ignore_ascii_case("charset") {
+            if charset.is_some() {
+                return None;
+            }
+            charset = Some(v);
+        }
+    }
+    Some(charset)
+}
+
+/// Whether a transfer encoding is base64 or quoted-printable.
+fn encoded(value: &str) -> Option<bool> {
+    if !is_token(value) {
+        return None;
+    }
+    Some(
+        value.eq_ignore_ascii_case("base64")
+            || value.eq_ignore_ascii_case("quoted-printable"),
+    )
+}
+
+fn is_blank(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+/// `s` without the spaces and tabs around it.
+fn trim(s: &str) -> &str {
+    let bytes = s.as_bytes();
+    let Some(start) = bytes.iter().position(|&b| !is_blank(b)) else {
+        return "";
+    };
+    let end =
+        bytes.iter().rposition(|&b| !is_blank(b)).map_or(start, |e| e + 1);
+    &s[start..end]
+}
+
+/// Letters, digits and `-_.+`.
+fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.+".contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_simple_block() {
+        let head = b"From: Ana Li <ana@example.com>, bo@example.org\r\n\
+            Received: from x\r\n\tby y\r\n\
+            Subject: Re: the plan\r\nMessage-ID: <a.1@example.com>\r\n\
+            Content-Type: text/plain; charset=\"utf-8\"; format=flowed\r\n\
+            Content-Transfer-Encoding: 8bit\r\n\r\n";
+        let h = read(head).unwrap();
+        assert_eq!(
+            h.addresses[0].as_deref(),
+            Some("Ana Li <ana@example.com>, bo@example.org")
+        );
+        assert_eq!(h.addresses[1..], [None, None, None]);
+        assert_eq!(h.subject, Some("Re: the plan"));
+        assert_eq!(h.id, Some("a.1@example.com"));
+        assert!(h.typed && !h.encoded);
+        assert_eq!(h.charset, Some("utf-8"));
+    }
+
+    #[test]
+    fn anything_else_goes_to_the_parser() {
+        for head in [
+            &b"From: \"Li, Ana\" <ana@example.com>\n\n"[..],
+            b"From: ana@example.com (Ana)\n\n",
+            b"Subject: =?utf-8?q?caf=C3=A9?=\n\n",
+            b"Subject: caf\xc3\xa9\xc2\xa0\n\n",
+            b"Subject: bad \xe9 byte\n\n",
+            b"Subject: a\n folded\n\n",
+            b"To: a@example.com\nTo: b@example.com\n\n",
+            b"To:\n\n",
+            b"Content-Disposition: inline\n\n",
+            b"Content-Type: text/html\n\n",
+            b"Content-Type: text/plain; charset=\"a b\"\n\n",
+            b"not a header\n\n",
+            b" leading fold\n\n",
+            b"From a@example.com Mon Jan 1\n\n",
+            b"\n",
+            b"Subject: a\rb\n\n",
+        ] {
+            assert_eq!(
+                read(head),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(head)
+            );
+        }
+    }
+}
