@@ -11,8 +11,27 @@
 //! numbers of seconds, `exp` in the future and `nbf` and `iat` not, each
 //! with the configured skew (60 seconds by default); `iss` equal to the
 //! configured issuer and `aud` (a string, or an array) holding the
-//! configured audience, both compared byte for byte. The guide checked
-//! no signature, compared `iss` by prefix and expected Graph's audience.
+//! configured audience, both compared byte for byte; last the token's
+//! type (RFC 8725 sections 3.11 and 3.12), so that an ID token or a
+//! token of another kind is not taken for an access token:
+//!
+//! - the header's `typ`, when present, is `JWT` or `at+jwt` (RFC 9068;
+//!   an `application/` prefix and any case allowed), or exactly the one
+//!   [`Verifier::with_type`] requires, which then must be present;
+//! - no ID token claim (`nonce`, `at_hash`, `c_hash`), and a grant: an
+//!   access token carries `scp` or `roles` (Microsoft's) or `scope`
+//!   (RFC 9068), which an ID token never does;
+//! - with [`Verifier::with_version`], the `ver` claim equal to it (`1.0`
+//!   and `2.0` tokens of one tenant differ in issuer and audience).
+//!
+//! A token of the same tenant meant for another API fails on its `aud`.
+//! The guide checked no signature, compared `iss` by prefix and expected
+//! Graph's audience.
+//!
+//! Limitations: when an API and its client share one app registration,
+//! an ID token without `nonce` is told from an access token only by its
+//! lack of `scp`/`roles`; an issuer that sets `typ` to `at+jwt` lets
+//! [`Verifier::with_type`] make the rule explicit.
 //!
 //! Fetching tokens and the JWKS document stays with the host
 //! application.
@@ -48,6 +67,8 @@ pub enum TokenError {
     Issuer,
     /// `aud` does not hold the configured audience.
     Audience,
+    /// Not an access token: `typ`, `ver`, ID token claims, or no grant.
+    Type,
 }
 
 impl fmt::Display for TokenError {
@@ -61,6 +82,7 @@ impl fmt::Display for TokenError {
             TokenError::NotYetValid => "token not valid yet",
             TokenError::Issuer => "wrong issuer",
             TokenError::Audience => "wrong audience",
+            TokenError::Type => "not an access token of the expected type",
         })
     }
 }
@@ -84,6 +106,7 @@ impl std::error::Error for JwksError {}
 struct Header {
     alg: String,
     kid: Option<String>,
+    typ: Option<String>,
     jku: Option<Value>,
     x5u: Option<Value>,
     jwk: Option<Value>,
@@ -118,6 +141,8 @@ pub struct Verifier {
     issuer: String,
     audience: String,
     skew: u64,
+    typ: Option<String>,
+    version: Option<String>,
 }
 
 impl fmt::Debug for Verifier {
@@ -127,6 +152,8 @@ impl fmt::Debug for Verifier {
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .field("skew", &self.skew)
+            .field("typ", &self.typ)
+            .field("version", &self.version)
             .finish()
     }
 }
@@ -174,12 +201,28 @@ impl Verifier {
             issuer: issuer.to_string(),
             audience: audience.to_string(),
             skew: 60,
+            typ: None,
+            version: None,
         })
     }
 
     /// The same verifier with `seconds` of clock skew.
     pub fn with_skew(mut self, seconds: u64) -> Verifier {
         self.skew = seconds;
+        self
+    }
+
+    /// The same verifier requiring the header's `typ` to be `typ` (such
+    /// as `at+jwt`), compared ignoring case and an `application/` prefix.
+    pub fn with_type(mut self, typ: &str) -> Verifier {
+        self.typ = Some(media_type(typ));
+        self
+    }
+
+    /// The same verifier requiring the `ver` claim to equal `version`
+    /// (`1.0` or `2.0` for Microsoft's tokens).
+    pub fn with_version(mut self, version: &str) -> Verifier {
+        self.version = Some(version.to_string());
         self
     }
 
@@ -243,7 +286,39 @@ impl Verifier {
         if !audience_ok {
             return Err(TokenError::Audience);
         }
+        self.check_type(header.typ.as_deref(), &claims)?;
         Ok(claims)
+    }
+
+    /// The type rules of the module documentation.
+    fn check_type(
+        &self,
+        typ: Option<&str>,
+        claims: &Map<String, Value>,
+    ) -> Result<(), TokenError> {
+        // The header's `typ`: one of the access token types, or the one
+        // required.
+        let typ = typ.map(media_type);
+        let typ_ok = match (&self.typ, &typ) {
+            (Some(want), Some(got)) => want == got,
+            (Some(_), None) => false,
+            (None, Some(got)) => got == "jwt" || got == "at+jwt",
+            (None, None) => true,
+        };
+        // No ID token claim, and a grant.
+        let id_token = ["nonce", "at_hash", "c_hash"]
+            .iter()
+            .any(|c| claims.contains_key(*c));
+        let grant =
+            ["scp", "roles", "scope"].iter().any(|c| claims.contains_key(*c));
+        let version_ok = self.version.as_deref().is_none_or(|v| {
+            claims.get("ver").and_then(Value::as_str) == Some(v)
+        });
+        if typ_ok && !id_token && grant && version_ok {
+            Ok(())
+        } else {
+            Err(TokenError::Type)
+        }
     }
 
     fn check_times(
@@ -268,5 +343,15 @@ impl Verifier {
             }
         }
         Ok(())
+    }
+}
+
+/// A media type as RFC 7515 section 4.1.9 compares it: without case and
+/// without an `application/` prefix.
+fn media_type(typ: &str) -> String {
+    let lower = typ.to_ascii_lowercase();
+    match lower.strip_prefix("application/") {
+        Some(rest) => rest.to_string(),
+        None => lower,
     }
 }

@@ -57,7 +57,7 @@ fn signed_with(file: &str, header: &str, claims: &str) -> String {
 }
 
 fn claims() -> Value {
-    json!({"iss": ISS, "aud": AUD, "sub": "u1", "exp": NOW + 600, "nbf": NOW - 10, "iat": NOW - 10})
+    json!({"iss": ISS, "aud": AUD, "sub": "u1", "scp": "mail.scan", "ver": "1.0", "exp": NOW + 600, "nbf": NOW - 10, "iat": NOW - 10})
 }
 
 fn token(claims: &Value) -> String {
@@ -227,4 +227,85 @@ fn malformed_tokens_are_refused_before_decoding() {
     let signed_array =
         signed_with("test-key.der", r#"{"alg":"RS256","kid":"k1"}"#, "[1,2]");
     assert_eq!(v.verify(&signed_array, NOW), Err(TokenError::Malformed));
+}
+
+/// A token with `typ` in its header (none when `None`) and `claims`.
+fn typed(typ: Option<&str>, claims: &Value) -> String {
+    let mut header = json!({"alg": "RS256", "kid": "k1"});
+    if let Some(t) = typ {
+        header["typ"] = json!(t);
+    }
+    signed_with("test-key.der", &header.to_string(), &claims.to_string())
+}
+
+fn without(names: &[&str]) -> Value {
+    let mut c = claims();
+    for n in names {
+        c.as_object_mut().unwrap().remove(*n);
+    }
+    c
+}
+
+// HOSTILE 102: an ID token, or a token of the same tenant for another
+// API, is not an access token to mailshield.
+#[test]
+fn id_tokens_and_tokens_for_other_apis_are_refused() {
+    let v = verifier();
+    // An ID token of the same tenant for the same client: no grant, and
+    // a nonce when one was asked for.
+    let id_token = without(&["scp"]);
+    assert_eq!(v.verify(&token(&id_token), NOW), Err(TokenError::Type));
+    let mut with_nonce = claims();
+    with_nonce["nonce"] = json!("n-0S6_WzA2Mj");
+    assert_eq!(v.verify(&token(&with_nonce), NOW), Err(TokenError::Type));
+    let mut with_hash = claims();
+    with_hash["at_hash"] = json!("77QmUPtjPfzWtF2AnpK9RQ");
+    assert_eq!(v.verify(&token(&with_hash), NOW), Err(TokenError::Type));
+    // An access token of the same tenant for another API.
+    let other_api = with("aud", json!("api://payroll"));
+    assert_eq!(v.verify(&token(&other_api), NOW), Err(TokenError::Audience));
+    // App tokens carry roles, RFC 9068 tokens scope: both grants.
+    for grant in ["roles", "scope"] {
+        let mut c = without(&["scp"]);
+        c[grant] = json!("mail.scan");
+        assert!(v.verify(&token(&c), NOW).is_ok(), "{grant}");
+    }
+}
+
+// HOSTILE 102: the header's `typ` and the `ver` claim.
+#[test]
+fn typ_and_ver_name_an_access_token_of_the_configured_version() {
+    let v = verifier();
+    let c = claims();
+    for (typ, want) in [
+        (None, Ok(())),
+        (Some("JWT"), Ok(())),
+        (Some("at+jwt"), Ok(())),
+        (Some("application/AT+JWT"), Ok(())),
+        (Some("id_token+jwt"), Err(TokenError::Type)),
+        (Some("logout+jwt"), Err(TokenError::Type)),
+        (Some("secevent+jwt"), Err(TokenError::Type)),
+        (Some("dpop+jwt"), Err(TokenError::Type)),
+    ] {
+        let got = v.verify(&typed(typ, &c), NOW).map(|_| ());
+        assert_eq!(got, want, "{typ:?}");
+    }
+    // Required explicitly, `typ` must be there and be that one.
+    let strict = verifier().with_type("application/at+jwt");
+    assert!(strict.verify(&typed(Some("at+jwt"), &c), NOW).is_ok());
+    for typ in [None, Some("JWT")] {
+        let got = strict.verify(&typed(typ, &c), NOW);
+        assert_eq!(got, Err(TokenError::Type), "{typ:?}");
+    }
+    // A v1.0 API refuses v2.0 tokens and tokens without `ver`.
+    let v1 = verifier().with_version("1.0");
+    assert!(v1.verify(&token(&c), NOW).is_ok());
+    let v2 = with("ver", json!("2.0"));
+    assert_eq!(v1.verify(&token(&v2), NOW), Err(TokenError::Type));
+    let none = without(&["ver"]);
+    assert_eq!(v1.verify(&token(&none), NOW), Err(TokenError::Type));
+    assert_eq!(
+        TokenError::Type.to_string(),
+        "not an access token of the expected type"
+    );
 }
