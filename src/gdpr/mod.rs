@@ -26,8 +26,13 @@
 //! request with an error: it could not be copied or checked entirely.
 //! Envelope (`From `) lines are written anew, as `From MAILER-DAEMON`
 //! with the epoch date.
+//!
+//! [`requests`] keeps the requests themselves in the store: identity
+//! verification, excessive requests, duplicates, and what an erasure or
+//! rectification owes recipients, backups and the audit log.
 
 pub mod deadline;
+pub mod requests;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -65,6 +70,12 @@ impl fmt::Display for GdprError {
 
 impl std::error::Error for GdprError {}
 
+impl From<crate::store::StoreError> for GdprError {
+    fn from(e: crate::store::StoreError) -> GdprError {
+        GdprError(e.to_string())
+    }
+}
+
 impl From<io::Error> for GdprError {
     fn from(e: io::Error) -> GdprError {
         GdprError(e.to_string())
@@ -99,14 +110,30 @@ pub struct Hit {
 /// Whether `s` is an address of the form `local@domain.tld`, as a
 /// rectified address must be.
 pub fn is_address(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else { return false };
+    address_problem(s).is_none()
+}
+
+/// What keeps `s` from being an address of the form `local@domain.tld`,
+/// in words that never quote it; `None` when it is one.
+pub fn address_problem(s: &str) -> Option<&'static str> {
+    let Some((local, domain)) = s.split_once('@') else {
+        return Some("it has no @");
+    };
     let atom = |c: char| c.is_alphanumeric() || "._%+-".contains(c);
-    !local.is_empty()
-        && local.chars().all(atom)
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-')
+    let label = |c: char| c.is_alphanumeric() || c == '.' || c == '-';
+    if local.is_empty() {
+        Some("nothing comes before the @")
+    } else if !local.chars().all(atom) {
+        Some("its local part holds a character an address cannot")
+    } else if !domain.contains('.') {
+        Some("its domain has no dot")
+    } else if domain.starts_with('.') || domain.ends_with('.') {
+        Some("its domain starts or ends with a dot")
+    } else if !domain.chars().all(label) {
+        Some("its domain holds a character a domain cannot")
+    } else {
+        None
+    }
 }
 
 /// The characters of an address's local part (RFC 5322 `atext` and the
@@ -475,7 +502,7 @@ pub fn read_holds(text: &str) -> Result<HashMap<String, String>, GdprError> {
 }
 
 /// A held message of an erasure.
-#[derive(Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Held {
     /// Its id.
     pub id: String,
@@ -531,8 +558,10 @@ pub fn rectify(
             "rectification replaces addresses: give the old ones only".into(),
         ));
     }
-    if !is_address(new_value) {
-        return Err(GdprError("the new value is not a mail address".into()));
+    if let Some(problem) = address_problem(new_value) {
+        return Err(GdprError(format!(
+            "the new value is not a mail address: {problem}"
+        )));
     }
     rewrite(matcher, input, &HashMap::new(), new_value.as_bytes(), out)
 }

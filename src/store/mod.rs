@@ -1,9 +1,20 @@
-//! What the adapters keep: API key records and failed attempts, behind a
-//! trait, with an embedded SQLite database by default ([`SqliteStore`]).
+//! What the adapters keep, behind a trait, with an embedded SQLite
+//! database by default ([`SqliteStore`]): API key records and failed
+//! attempts (auth); processing records, subject requests and their
+//! decisions, queued Art. 19 notifications, backups and what was marked
+//! beyond use in them (gdpr); the per-subject keys of audit pseudonyms.
 //!
 //! Every method is one transaction: when it returns `Ok`, what it wrote is
 //! on disk (SQLite's `synchronous = FULL` in WAL mode), so a process killed
-//! at any point loses nothing that a caller was told had happened.
+//! at any point loses nothing that a caller was told had happened. A
+//! request changes state only from the states its caller names
+//! ([`Store::transition`]), so two workers never both take it.
+//!
+//! Limitations: a shredded pseudonym key is deleted from the database,
+//! but SQLite may keep the freed page (and its WAL copy) on disk until it
+//! is reused or the file is vacuumed; `secure_delete` is turned on so the
+//! page is zeroed when freed, the WAL is checkpointed at close. Copies of
+//! the database file in backups keep the key until they expire.
 //!
 
 mod sqlite;
@@ -81,6 +92,104 @@ impl fmt::Display for StoreError {
 
 impl std::error::Error for StoreError {}
 
+/// Where a subject request stands.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestState {
+    /// Received; the requester's identity is not confirmed yet, so
+    /// nothing is released (Art. 12(6)).
+    PendingVerification,
+    /// The requester is the subject; the request may be answered.
+    Verified,
+    /// Being answered by one worker.
+    InProgress,
+    /// Answered; its outcome is kept.
+    Completed,
+    /// Refused, with a reason (Art. 12(5)).
+    Refused,
+}
+
+/// One data subject request, with every decision taken on it.
+#[derive(
+    Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize,
+)]
+pub struct RequestRecord {
+    /// The host's id of the request.
+    pub id: String,
+    /// `access`, `portability`, `erasure` or `rectification`.
+    pub kind: String,
+    /// The subject, by an address.
+    pub subject: String,
+    /// Where it came from: `unauthenticated`, or the authenticated user.
+    pub channel: String,
+    /// Where it stands now.
+    pub state: RequestState,
+    /// Unix seconds.
+    pub received_at: u64,
+    /// Each state taken, with its Unix time and a reason, oldest first.
+    pub history: Vec<Decision>,
+    /// What the answer was, once completed (JSON).
+    pub outcome: Option<serde_json::Value>,
+}
+
+/// One decision on a request.
+#[derive(
+    Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize,
+)]
+pub struct Decision {
+    /// The state taken.
+    pub state: RequestState,
+    /// Unix seconds.
+    pub at: u64,
+    /// Why, in words for the subject (never data).
+    pub reason: Option<String>,
+}
+
+/// A notification to a recipient of a subject's data (Art. 19), queued
+/// for the host to send.
+#[derive(
+    Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize,
+)]
+pub struct Notification {
+    /// The request it follows.
+    pub request: String,
+    /// Who is told.
+    pub recipient: String,
+    /// `erasure` or `rectification`.
+    pub kind: String,
+    /// Unix seconds.
+    pub queued_at: u64,
+}
+
+/// A backup the controller keeps, until it expires.
+#[derive(
+    Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize,
+)]
+pub struct Backup {
+    /// The host's name of it.
+    pub id: String,
+    /// Unix seconds; it is destroyed then.
+    pub expires_at: u64,
+}
+
+/// A subject's data in a backup, put beyond use until the backup expires:
+/// never restored, never read for another purpose.
+#[derive(
+    Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize,
+)]
+pub struct BeyondUse {
+    /// The backup.
+    pub backup: String,
+    /// The request that marked it.
+    pub request: String,
+    /// Unix seconds.
+    pub marked_at: u64,
+    /// Unix seconds: the backup's expiry.
+    pub expires_at: u64,
+}
+
 /// Keys and failed attempts. Implementations are shared between threads
 /// and make each method atomic.
 pub trait Store: Send + Sync {
@@ -151,6 +260,114 @@ pub trait Store: Send + Sync {
         &self,
         subject: &str,
     ) -> Result<Vec<ProcessingRecord>, StoreError>;
+
+    /// Moves the processing records of `old` to `new` (rectification);
+    /// returns how many moved.
+    ///
+    /// # Errors
+    ///
+    /// When the store cannot be written.
+    fn rename_subject(&self, old: &str, new: &str) -> Result<u64, StoreError>;
+
+    /// Adds a request; false when one with its id exists (nothing is
+    /// changed then).
+    ///
+    /// # Errors
+    ///
+    /// When the store cannot be written.
+    fn insert_request(&self, r: &RequestRecord) -> Result<bool, StoreError>;
+
+    /// The request with this id.
+    ///
+    /// # Errors
+    ///
+    /// When the store cannot be read.
+    fn request(&self, id: &str) -> Result<Option<RequestRecord>, StoreError>;
+
+    /// The requests of `subject` (compared case-insensitively) received at
+    /// or after `since`, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// When the store cannot be read.
+    fn requests_of(
+        &self,
+        subject: &str,
+        since: u64,
+    ) -> Result<Vec<RequestRecord>, StoreError>;
+
+    /// Moves request `id` to `decision.state` when it is in one of
+    /// `from`, in one transaction, appending the decision to its history
+    /// and setting `outcome` when one is given. Returns the request as it
+    /// is afterwards and whether this call changed it (`None`: no such
+    /// request).
+    ///
+    /// # Errors
+    ///
+    /// When the store cannot be written.
+    fn transition(
+        &self,
+        id: &str,
+        from: &[RequestState],
+        decision: &Decision,
+        outcome: Option<&serde_json::Value>,
+    ) -> Result<Option<(RequestRecord, bool)>, StoreError>;
+
+    /// Queues a notification.
+    ///
+    /// # Errors
+    ///
+    /// When the store cannot be written.
+    fn queue_notification(&self, n: &Notification) -> Result<(), StoreError>;
+
+    /// The notifications queued, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// When the store cannot be read.
+    fn notifications(&self) -> Result<Vec<Notification>, StoreError>;
+
+    /// Adds a backup, or replaces the one with its id.
+    ///
+    /// # Errors
+    ///
+    /// When the store cannot be written.
+    fn add_backup(&self, b: &Backup) -> Result<(), StoreError>;
+
+    /// Marks the subject's data in every backup not expired at `now`
+    /// beyond use, for `request`; returns the marks made.
+    ///
+    /// # Errors
+    ///
+    /// When the store cannot be written.
+    fn mark_beyond_use(
+        &self,
+        subject: &str,
+        request: &str,
+        now: u64,
+    ) -> Result<Vec<BeyondUse>, StoreError>;
+
+    /// The key of `subject`'s audit pseudonym (compared
+    /// case-insensitively), set to `fresh` when there is none. After a
+    /// shred this makes a new key, so later pseudonyms do not link to the
+    /// earlier ones.
+    ///
+    /// # Errors
+    ///
+    /// When the store cannot be written.
+    fn pseudonym_key(
+        &self,
+        subject: &str,
+        fresh: &[u8; 32],
+    ) -> Result<[u8; 32], StoreError>;
+
+    /// Destroys `subject`'s pseudonym key (crypto-shredding); false when
+    /// there was none.
+    ///
+    /// # Errors
+    ///
+    /// When the store cannot be written.
+    fn shred_pseudonym_key(&self, subject: &str) -> Result<bool, StoreError>;
 
     /// Until when key `id` is locked for `source`, if it is at `now`.
     ///

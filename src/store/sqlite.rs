@@ -6,7 +6,8 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::{
-    Failure, KeyRecord, Lockout, ProcessingRecord, Store, StoreError,
+    Backup, BeyondUse, Decision, Failure, KeyRecord, Lockout, Notification,
+    ProcessingRecord, RequestRecord, RequestState, Store, StoreError,
 };
 
 const SCHEMA: &str = "
@@ -40,6 +41,30 @@ CREATE TABLE IF NOT EXISTS key_lockouts (
     source TEXT NOT NULL,
     until INTEGER NOT NULL,
     PRIMARY KEY (key_id, source)
+);
+CREATE TABLE IF NOT EXISTS requests (
+    id TEXT PRIMARY KEY,
+    subject TEXT NOT NULL COLLATE NOCASE,
+    received_at INTEGER NOT NULL,
+    record TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS requests_by_subject
+    ON requests (subject, received_at);
+CREATE TABLE IF NOT EXISTS notifications (
+    record TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS backups (
+    id TEXT PRIMARY KEY,
+    expires_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS beyond_use (
+    backup TEXT NOT NULL,
+    subject TEXT NOT NULL COLLATE NOCASE,
+    record TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pseudonym_keys (
+    subject TEXT PRIMARY KEY COLLATE NOCASE,
+    key BLOB NOT NULL
 );
 ";
 
@@ -79,6 +104,8 @@ impl SqliteStore {
         let fail = |e| StoreError::new("set up the database", e);
         conn.pragma_update(None, "journal_mode", "WAL").map_err(fail)?;
         conn.pragma_update(None, "synchronous", "FULL").map_err(fail)?;
+        // Freed pages (a shredded key) are zeroed, not left readable.
+        conn.pragma_update(None, "secure_delete", "ON").map_err(fail)?;
         conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(fail)?;
         conn.execute_batch(SCHEMA).map_err(fail)?;
         Ok(SqliteStore { conn: Mutex::new(conn) })
@@ -98,6 +125,39 @@ fn to_i64(v: u64) -> i64 {
 
 fn to_u64(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
+}
+
+/// A JSON column read back; a damaged one is an error naming `what`.
+fn from_json<T: serde::de::DeserializeOwned>(
+    text: &str,
+    what: &'static str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|_| StoreError::new(what, "damaged"))
+}
+
+/// Every row of `sql` (one text column of JSON) under `args`, decoded.
+fn json_rows<T: serde::de::DeserializeOwned>(
+    conn: &Connection,
+    what: &'static str,
+    sql: &str,
+    args: impl rusqlite::Params,
+) -> Result<Vec<T>, StoreError> {
+    let fail = |e| StoreError::new(what, e);
+    let mut stmt = conn.prepare(sql).map_err(fail)?;
+    let rows =
+        stmt.query_map(args, |r| r.get::<_, String>(0)).map_err(fail)?;
+    let mut out = Vec::new();
+    for row in rows {
+        out.push(from_json(&row.map_err(fail)?, what)?);
+    }
+    Ok(out)
+}
+
+fn to_json<T: serde::Serialize>(
+    v: &T,
+    what: &'static str,
+) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(|e| StoreError::new(what, e))
 }
 
 impl Store for SqliteStore {
@@ -304,6 +364,242 @@ impl Store for SqliteStore {
             out.push(record);
         }
         Ok(out)
+    }
+
+    fn rename_subject(&self, old: &str, new: &str) -> Result<u64, StoreError> {
+        const WHAT: &str = "move processing records";
+        let fail = |e| StoreError::new(WHAT, e);
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(fail)?;
+        let rows: Vec<(i64, ProcessingRecord)> = {
+            let mut stmt = tx
+                .prepare(
+                    "SELECT rowid, record FROM processing WHERE subject = ?1",
+                )
+                .map_err(fail)?;
+            let rows = stmt
+                .query_map(params![old], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+                })
+                .map_err(fail)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, text) = row.map_err(fail)?;
+                out.push((id, from_json(&text, WHAT)?));
+            }
+            out
+        };
+        for (rowid, mut record) in rows.iter().cloned() {
+            record.subject = new.to_string();
+            tx.execute(
+                "UPDATE processing SET subject = ?2, record = ?3
+                 WHERE rowid = ?1",
+                params![rowid, new, to_json(&record, WHAT)?],
+            )
+            .map_err(fail)?;
+        }
+        tx.commit().map_err(fail)?;
+        Ok(rows.len() as u64)
+    }
+
+    fn insert_request(&self, r: &RequestRecord) -> Result<bool, StoreError> {
+        const WHAT: &str = "add a request";
+        let n = self
+            .conn()
+            .execute(
+                "INSERT INTO requests (id, subject, received_at, record)
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO NOTHING",
+                params![
+                    r.id,
+                    r.subject,
+                    to_i64(r.received_at),
+                    to_json(r, WHAT)?
+                ],
+            )
+            .map_err(|e| StoreError::new(WHAT, e))?;
+        Ok(n == 1)
+    }
+
+    fn request(&self, id: &str) -> Result<Option<RequestRecord>, StoreError> {
+        let conn = self.conn();
+        let mut found: Vec<RequestRecord> = json_rows(
+            &conn,
+            "read a request",
+            "SELECT record FROM requests WHERE id = ?1",
+            params![id],
+        )?;
+        Ok(found.pop())
+    }
+
+    fn requests_of(
+        &self,
+        subject: &str,
+        since: u64,
+    ) -> Result<Vec<RequestRecord>, StoreError> {
+        json_rows(
+            &self.conn(),
+            "read requests",
+            "SELECT record FROM requests WHERE subject = ?1
+             AND received_at >= ?2 ORDER BY received_at, rowid",
+            params![subject, to_i64(since)],
+        )
+    }
+
+    fn transition(
+        &self,
+        id: &str,
+        from: &[RequestState],
+        decision: &Decision,
+        outcome: Option<&serde_json::Value>,
+    ) -> Result<Option<(RequestRecord, bool)>, StoreError> {
+        const WHAT: &str = "change a request";
+        let fail = |e| StoreError::new(WHAT, e);
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(fail)?;
+        let text: Option<String> = tx
+            .query_row(
+                "SELECT record FROM requests WHERE id = ?1",
+                params![id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(fail)?;
+        let Some(text) = text else { return Ok(None) };
+        let mut record: RequestRecord = from_json(&text, WHAT)?;
+
+        // Only from the states named: else the request is left as it is.
+        let change = from.contains(&record.state);
+        if change {
+            record.state = decision.state;
+            record.history.push(decision.clone());
+            if let Some(o) = outcome {
+                record.outcome = Some(o.clone());
+            }
+            tx.execute(
+                "UPDATE requests SET record = ?2 WHERE id = ?1",
+                params![id, to_json(&record, WHAT)?],
+            )
+            .map_err(fail)?;
+        }
+        tx.commit().map_err(fail)?;
+        Ok(Some((record, change)))
+    }
+
+    fn queue_notification(&self, n: &Notification) -> Result<(), StoreError> {
+        const WHAT: &str = "queue a notification";
+        self.conn()
+            .execute(
+                "INSERT INTO notifications (record) VALUES (?1)",
+                params![to_json(n, WHAT)?],
+            )
+            .map_err(|e| StoreError::new(WHAT, e))?;
+        Ok(())
+    }
+
+    fn notifications(&self) -> Result<Vec<Notification>, StoreError> {
+        json_rows(
+            &self.conn(),
+            "read notifications",
+            "SELECT record FROM notifications ORDER BY rowid",
+            [],
+        )
+    }
+
+    fn add_backup(&self, b: &Backup) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "INSERT INTO backups (id, expires_at) VALUES (?1, ?2)
+                 ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at",
+                params![b.id, to_i64(b.expires_at)],
+            )
+            .map_err(|e| StoreError::new("add a backup", e))?;
+        Ok(())
+    }
+
+    fn mark_beyond_use(
+        &self,
+        subject: &str,
+        request: &str,
+        now: u64,
+    ) -> Result<Vec<BeyondUse>, StoreError> {
+        const WHAT: &str = "mark backups beyond use";
+        let fail = |e| StoreError::new(WHAT, e);
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(fail)?;
+        let backups: Vec<(String, i64)> = {
+            let mut stmt = tx
+                .prepare(
+                    "SELECT id, expires_at FROM backups WHERE expires_at > ?1
+                     ORDER BY expires_at, id",
+                )
+                .map_err(fail)?;
+            let rows = stmt
+                .query_map(params![to_i64(now)], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .map_err(fail)?;
+            rows.collect::<Result<_, _>>().map_err(fail)?
+        };
+        let mut marks = Vec::new();
+        for (backup, expires_at) in backups {
+            let mark = BeyondUse {
+                backup,
+                request: request.to_string(),
+                marked_at: now,
+                expires_at: to_u64(expires_at),
+            };
+            tx.execute(
+                "INSERT INTO beyond_use (backup, subject, record)
+                 VALUES (?1, ?2, ?3)",
+                params![mark.backup, subject, to_json(&mark, WHAT)?],
+            )
+            .map_err(fail)?;
+            marks.push(mark);
+        }
+        tx.commit().map_err(fail)?;
+        Ok(marks)
+    }
+
+    fn pseudonym_key(
+        &self,
+        subject: &str,
+        fresh: &[u8; 32],
+    ) -> Result<[u8; 32], StoreError> {
+        const WHAT: &str = "read a pseudonym key";
+        let fail = |e| StoreError::new(WHAT, e);
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO pseudonym_keys (subject, key) VALUES (?1, ?2)
+             ON CONFLICT (subject) DO NOTHING",
+            params![subject, fresh.as_slice()],
+        )
+        .map_err(fail)?;
+        let key: Vec<u8> = conn
+            .query_row(
+                "SELECT key FROM pseudonym_keys WHERE subject = ?1",
+                params![subject],
+                |r| r.get(0),
+            )
+            .map_err(fail)?;
+        <[u8; 32]>::try_from(key.as_slice())
+            .map_err(|_| StoreError::new(WHAT, "damaged key"))
+    }
+
+    fn shred_pseudonym_key(&self, subject: &str) -> Result<bool, StoreError> {
+        let n = self
+            .conn()
+            .execute(
+                "DELETE FROM pseudonym_keys WHERE subject = ?1",
+                params![subject],
+            )
+            .map_err(|e| StoreError::new("shred a pseudonym key", e))?;
+        Ok(n > 0)
     }
 
     fn locked_until(

@@ -4,12 +4,19 @@
 use std::collections::HashMap;
 
 use mailshield::engine::Engine;
+use mailshield::gdpr::requests::{
+    Change, Channel, EXCESSIVE, Requests, Started, erasure, rectification,
+};
 use mailshield::gdpr::{
-    Kind, Matcher, Subject, erase, mentions, read_holds, rectify,
+    Kind, Matcher, Subject, address_problem, erase, mentions, read_holds,
+    rectify,
 };
 use mailshield::mail::{Limits, Message, Source, mbox_messages};
 use mailshield::rules::FieldRole;
 use mailshield::scan::Field;
+use mailshield::store::{
+    Backup, ProcessingRecord, RequestState, SqliteStore, Store,
+};
 
 fn alice() -> Subject {
     Subject {
@@ -199,7 +206,10 @@ fn rectification_replaces_the_address_with_a_valid_one_only() {
     let mut out = Vec::new();
     let err = rectify(&m, archive().as_slice(), "not-an-email", &mut out)
         .unwrap_err();
-    assert_eq!(err.to_string(), "the new value is not a mail address");
+    assert_eq!(
+        err.to_string(),
+        "the new value is not a mail address: it has no @"
+    );
     let report =
         rectify(&m, archive().as_slice(), "alice@new.example", &mut out)
             .unwrap();
@@ -218,4 +228,363 @@ fn hold_files_name_their_bad_lines() {
     assert_eq!(err.to_string(), "holds line 2: empty id or basis");
     let ok = read_holds("<a@b>\tbasis\r\n").unwrap();
     assert_eq!(ok, HashMap::from([("a@b".to_string(), "basis".to_string())]));
+}
+
+const T0: u64 = 1_780_000_000;
+const DAY: u64 = 86_400;
+
+/// Requests in a fresh store, where Alice's data goes to two recipients
+/// and two backups exist, one of them expired.
+fn requests() -> Requests<SqliteStore> {
+    let store = SqliteStore::in_memory().unwrap();
+    for (purpose, recipients) in [
+        ("billing", vec!["payroll provider (EU)", "tax office"]),
+        ("support", vec!["payroll provider (EU)", "helpdesk vendor (US)"]),
+    ] {
+        store
+            .record_processing(&ProcessingRecord {
+                subject: "alice@example.com".into(),
+                purpose: purpose.into(),
+                legal_basis: "contract".into(),
+                categories: vec!["contact details".into()],
+                recipients: recipients.into_iter().map(String::from).collect(),
+                retention: "6 years".into(),
+                source: None,
+                recorded_at: T0 - DAY,
+            })
+            .unwrap();
+    }
+    for (id, expires_at) in
+        [("nightly-1", T0 + 30 * DAY), ("weekly-1", T0 + 90 * DAY)]
+    {
+        store.add_backup(&Backup { id: id.into(), expires_at }).unwrap();
+    }
+    store
+        .add_backup(&Backup { id: "old".into(), expires_at: T0 - 1 })
+        .unwrap();
+    Requests::new(store)
+}
+
+const ALICE: Channel<'static> = Channel::Authenticated("Alice@Example.com");
+
+// HOSTILE 121: nothing is released before the requester is verified, and
+// the pending state is kept with its time.
+#[test]
+fn a_request_from_an_unverified_channel_waits_for_verification() {
+    let r = requests();
+    let anon = r
+        .receive(
+            "r1",
+            "access",
+            "alice@example.com",
+            Channel::Unauthenticated,
+            T0,
+        )
+        .unwrap();
+    let other = r
+        .receive(
+            "r2",
+            "access",
+            "alice@example.com",
+            Channel::Authenticated("bob@example.org"),
+            T0 + 5,
+        )
+        .unwrap();
+    for (req, at, channel) in [
+        (&anon, T0, "unauthenticated"),
+        (&other, T0 + 5, "authenticated:bob@example.org"),
+    ] {
+        assert_eq!(req.state, RequestState::PendingVerification);
+        assert_eq!(req.channel, channel);
+        assert_eq!(req.history[0].at, at);
+        let err = r.release(&req.id).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "the request is pending identity verification: nothing is \
+             released"
+        );
+        assert!(matches!(r.begin(&req.id, at + 1), Err(_)));
+    }
+    // The deadline runs from receipt, pending or not.
+    let due = r.deadline(&anon, None).due.to_string();
+    assert_eq!(due, "2026-06-28");
+    // Verified by the host: released, with both decisions kept.
+    let v = r.verify_identity("r1", T0 + DAY).unwrap();
+    assert_eq!(v.state, RequestState::Verified);
+    let states: Vec<_> = v.history.iter().map(|d| (d.state, d.at)).collect();
+    assert_eq!(
+        states,
+        [
+            (RequestState::PendingVerification, T0),
+            (RequestState::Verified, T0 + DAY)
+        ]
+    );
+    assert!(r.release("r1").is_ok());
+    assert_eq!(r.deadline(&v, None).due.to_string(), "2026-06-28");
+    // The subject's own session is verified on receipt.
+    let own =
+        r.receive("r3", "access", "alice@example.com", ALICE, T0).unwrap();
+    assert_eq!(own.state, RequestState::Verified);
+}
+
+// HOSTILE 125: the third access request in 30 days is refused as
+// excessive, with the right to complain; every decision is kept.
+#[test]
+fn repeated_requests_are_refused_as_excessive_and_recorded() {
+    let r = requests();
+    let mut states = Vec::new();
+    for i in 0..50u64 {
+        let req = r
+            .receive(
+                &format!("a{i}"),
+                "access",
+                "alice@example.com",
+                ALICE,
+                T0 + i * 60,
+            )
+            .unwrap();
+        states.push(req.state);
+    }
+    assert_eq!(&states[..2], [RequestState::Verified; 2]);
+    assert!(states[2..].iter().all(|s| *s == RequestState::Refused));
+    let refused = r.store().request("a2").unwrap().unwrap();
+    assert_eq!(refused.history[0].reason.as_deref(), Some(EXCESSIVE));
+    assert!(EXCESSIVE.contains("complaint with a supervisory authority"));
+    assert!(r.release("a2").is_err());
+    // All fifty decisions are on record.
+    let kept = r.store().requests_of("alice@example.com", T0).unwrap();
+    assert_eq!(kept.len(), 50);
+    // Another kind is counted apart; a month later access is open again.
+    let e =
+        r.receive("e1", "erasure", "alice@example.com", ALICE, T0).unwrap();
+    assert_eq!(e.state, RequestState::Verified);
+    let later = r
+        .receive("a50", "access", "alice@example.com", ALICE, T0 + 31 * DAY)
+        .unwrap();
+    assert_eq!(later.state, RequestState::Verified);
+    // The same id again is the same request, not a new one.
+    let again = r
+        .receive("a0", "access", "alice@example.com", ALICE, T0 + 99)
+        .unwrap();
+    assert_eq!(again.received_at, T0);
+    // Requests in Alice's name that nobody verified do not use up hers.
+    let r = requests();
+    for i in 0..10 {
+        let id = format!("x{i}");
+        let anon = Channel::Unauthenticated;
+        r.receive(&id, "access", "alice@example.com", anon, T0).unwrap();
+    }
+    let own = r.receive("own", "access", "alice@example.com", ALICE, T0);
+    assert_eq!(own.unwrap().state, RequestState::Verified);
+}
+
+// HOSTILE 118: held records retained with their basis, the rest erased;
+// backups beyond use until they expire; a notification per recipient;
+// the answer lists both.
+#[test]
+fn an_erasure_marks_backups_notifies_recipients_and_lists_what_it_kept() {
+    let r = requests();
+    r.receive("e1", "erasure", "alice@example.com", ALICE, T0).unwrap();
+    let m = Matcher::new(&alice()).unwrap();
+    let holds =
+        read_holds("m5@example.com\tlitigation hold 2026-17\n").unwrap();
+    let mut out = Vec::new();
+    let answer =
+        erasure(&r, "e1", &m, archive().as_slice(), &holds, &mut out, T0 + 60)
+            .unwrap();
+    assert_eq!(answer.status, "completed");
+    assert_eq!(answer.erased, ["m1@example.com", "m2@example.com"]);
+    assert_eq!(answer.retained.len(), 1);
+    assert_eq!(
+        (answer.retained[0].id.as_str(), answer.retained[0].basis.as_str()),
+        ("m5@example.com", "litigation hold 2026-17")
+    );
+    let backups: Vec<_> = answer
+        .backups_beyond_use
+        .iter()
+        .map(|b| (b.backup.as_str(), b.marked_at, b.expires_at))
+        .collect();
+    assert_eq!(
+        backups,
+        [
+            ("nightly-1", T0 + 60, T0 + 30 * DAY),
+            ("weekly-1", T0 + 60, T0 + 90 * DAY)
+        ]
+    );
+    let to: Vec<_> =
+        answer.notifications.iter().map(|n| n.recipient.as_str()).collect();
+    assert_eq!(
+        to,
+        ["payroll provider (EU)", "tax office", "helpdesk vendor (US)"]
+    );
+    assert!(answer.notifications.iter().all(|n| n.kind == "erasure"));
+    assert_eq!(r.store().notifications().unwrap(), answer.notifications);
+    let done = r.store().request("e1").unwrap().unwrap();
+    assert_eq!(done.state, RequestState::Completed);
+}
+
+// HOSTILE 124: a duplicate erasure answers "already completed" and does
+// nothing again.
+#[test]
+fn a_duplicate_erasure_returns_already_completed() {
+    let r = requests();
+    r.receive("e1", "erasure", "alice@example.com", ALICE, T0).unwrap();
+    let m = Matcher::new(&alice()).unwrap();
+    let holds = HashMap::new();
+    let mut out = Vec::new();
+    let first =
+        erasure(&r, "e1", &m, archive().as_slice(), &holds, &mut out, T0)
+            .unwrap();
+    let mut again_out = Vec::new();
+    let again = erasure(
+        &r,
+        "e1",
+        &m,
+        archive().as_slice(),
+        &holds,
+        &mut again_out,
+        T0 + 10,
+    )
+    .unwrap();
+    assert_eq!(again.status, "already_completed");
+    assert_eq!(again.erased, first.erased);
+    assert!(again_out.is_empty());
+    assert_eq!(r.store().notifications().unwrap().len(), 3);
+    // A worker that finds it taken is told so, not let in.
+    r.receive("e2", "erasure", "alice@example.com", ALICE, T0).unwrap();
+    assert!(matches!(r.begin("e2", T0), Ok(Started::Now(_))));
+    let err = r.begin("e2", T0).unwrap_err().to_string();
+    assert_eq!(err, "the request is being answered already");
+}
+
+// HOSTILE 124: an export that opened the archive before the erased copy
+// was renamed over it reads the old archive whole; one that opens it
+// after reads none of the erased data. Never a mixture.
+#[test]
+fn an_export_racing_an_erasure_sees_one_archive_or_the_other() {
+    let dir = crate::support::TempDir::new("gdpr");
+    let path = dir.join("a.mbox");
+    std::fs::write(&path, archive()).unwrap();
+    let m = Matcher::new(&alice()).unwrap();
+    let read = |file: std::fs::File| {
+        let reader = std::io::BufReader::new(file);
+        let msgs: Vec<Message> = mbox_messages(reader, Limits::default())
+            .unwrap()
+            .enumerate()
+            .map(|(i, raw)| {
+                let source = Source { path: "a.mbox".into(), index: i };
+                Message::from_raw(
+                    &raw.unwrap().bytes,
+                    source,
+                    &Limits::default(),
+                )
+            })
+            .collect();
+        mentions(&m, msgs.into_iter(), None).len()
+    };
+    // The export opens first; the erasure writes its copy and swaps it in.
+    let before = std::fs::File::open(&path).unwrap();
+    let copy = dir.join("a.mbox.partial");
+    let mut out = std::fs::File::create(&copy).unwrap();
+    let holds = HashMap::new();
+    let input = std::io::BufReader::new(std::fs::File::open(&path).unwrap());
+    erase(&m, input, &holds, &mut out).unwrap();
+    std::fs::rename(&copy, &path).unwrap();
+    assert_eq!(read(before), 3);
+    assert_eq!(read(std::fs::File::open(&path).unwrap()), 0);
+}
+
+// HOSTILE 120: a valid new address replaces the old in the archive and
+// the store, recipients are told; an invalid one is refused with the
+// reason, and the refusal recorded; a supplementary statement is kept.
+#[test]
+fn rectification_updates_the_store_notifies_and_refuses_bad_values() {
+    let r = requests();
+    let only_email = Subject {
+        emails: vec!["alice@example.com".into()],
+        ..Subject::default()
+    };
+    let m = Matcher::new(&only_email).unwrap();
+    // Invalid values, each with its reason, none quoted.
+    for (value, problem) in [
+        ("not-an-email", "it has no @"),
+        ("@example.com", "nothing comes before the @"),
+        ("alice@localhost", "its domain has no dot"),
+        ("alice@example.com.", "its domain starts or ends with a dot"),
+        (
+            "al ice@example.com",
+            "its local part holds a character an address cannot",
+        ),
+    ] {
+        assert_eq!(address_problem(value), Some(problem), "{value}");
+    }
+    r.receive("c1", "rectification", "alice@example.com", ALICE, T0).unwrap();
+    let mbox = archive();
+    let mut out = Vec::new();
+    let change = Change::Address {
+        new: "not-an-email",
+        matcher: &m,
+        input: mbox.as_slice(),
+        out: &mut out,
+    };
+    let err = rectification(&r, "c1", change, T0).unwrap_err().to_string();
+    assert_eq!(err, "the new value is not a mail address: it has no @");
+    let refused = r.store().request("c1").unwrap().unwrap();
+    assert_eq!(refused.state, RequestState::Refused);
+    assert_eq!(
+        refused.history.last().unwrap().reason.as_deref(),
+        Some(err.as_str())
+    );
+
+    // A valid one.
+    r.receive("c2", "rectification", "alice@example.com", ALICE, T0).unwrap();
+    let change = Change::Address {
+        new: "alice@new.example",
+        matcher: &m,
+        input: mbox.as_slice(),
+        out: &mut out,
+    };
+    let answer = rectification(&r, "c2", change, T0 + 1).unwrap();
+    // m2 mentions the address in base64: rebuilt.
+    assert_eq!(
+        answer.rectified,
+        ["m1@example.com", "m5@example.com", "m2@example.com"]
+    );
+    assert_eq!(answer.records_moved, 2);
+    assert!(r.store().processing_of("alice@example.com").unwrap().is_empty());
+    let moved = r.store().processing_of("alice@new.example").unwrap();
+    assert_eq!(moved[0].subject, "alice@new.example");
+    let to: Vec<_> =
+        answer.notifications.iter().map(|n| n.recipient.as_str()).collect();
+    assert_eq!(
+        to,
+        ["payroll provider (EU)", "tax office", "helpdesk vendor (US)"]
+    );
+    assert!(answer.notifications.iter().all(|n| n.kind == "rectification"));
+    // Answered within the deadline.
+    let done = r.store().request("c2").unwrap().unwrap();
+    let due = r.deadline(&done, None).due.to_string();
+    assert!(mailshield::crypto::format_rfc3339(T0 + 1)[..10] <= *due);
+
+    // By supplementary statement.
+    r.receive(
+        "c3",
+        "rectification",
+        "alice@new.example",
+        Channel::Authenticated("alice@new.example"),
+        T0,
+    )
+    .unwrap();
+    let change: Change<'_, &[u8], Vec<u8>> =
+        Change::Statement("My employer changed on 2026-04-01.");
+    let answer = rectification(&r, "c3", change, T0 + 2).unwrap();
+    assert_eq!(
+        answer.statement.as_deref(),
+        Some("My employer changed on 2026-04-01.")
+    );
+    let stored = r.store().request("c3").unwrap().unwrap();
+    assert_eq!(
+        stored.outcome.unwrap()["statement"],
+        "My employer changed on 2026-04-01."
+    );
 }

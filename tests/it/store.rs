@@ -96,3 +96,48 @@ fn a_process_killed_while_writing_loses_nothing_acknowledged() {
         assert!(keys.check(key, "a", T0 + 1).unwrap().valid, "lost {key}");
     }
 }
+
+// HOSTILE 124: workers racing for one request: exactly one takes it.
+#[test]
+fn one_of_many_racing_workers_takes_a_request() {
+    use mailshield::store::{Decision, RequestRecord, RequestState};
+    let dir = TempDir::new("store");
+    let store = Arc::new(SqliteStore::open(dir.join("race.db")).unwrap());
+    let verified =
+        Decision { state: RequestState::Verified, at: T0, reason: None };
+    let request = RequestRecord {
+        id: "e1".into(),
+        kind: "erasure".into(),
+        subject: "alice@example.com".into(),
+        channel: "unauthenticated".into(),
+        state: RequestState::Verified,
+        received_at: T0,
+        history: vec![verified],
+        outcome: None,
+    };
+    assert!(store.insert_request(&request).unwrap());
+    assert!(!store.insert_request(&request).unwrap());
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            std::thread::spawn(move || {
+                let take = Decision {
+                    state: RequestState::InProgress,
+                    at: T0 + 1,
+                    reason: None,
+                };
+                let from = [RequestState::Verified];
+                let (_, changed) = store
+                    .transition("e1", &from, &take, None)
+                    .unwrap()
+                    .unwrap();
+                changed
+            })
+        })
+        .collect();
+    let won: usize =
+        threads.into_iter().map(|t| usize::from(t.join().unwrap())).sum();
+    assert_eq!(won, 1);
+    let after = store.request("e1").unwrap().unwrap();
+    assert_eq!(after.history.len(), 2);
+}
