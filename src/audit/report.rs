@@ -1,17 +1,33 @@
 //! The guide's security report, aggregated as events stream by.
 //!
-//! Memory grows with the number of event types, users and incidents, not
-//! with events. Incidents carry ids, times, types and users, never an
-//! event's details.
+//! Memory grows with the number of event types and users, not with
+//! events: incidents are listed up to [`MAX_INCIDENTS`] and counted past
+//! that, and the threat rules drop the windows of keys that have gone
+//! quiet ([`Builder::retained`] tells what is held). Incidents carry ids,
+//! times, types and users, never an event's details. With
+//! [`Builder::pseudonymize`], users and the keys of alerts (users,
+//! source addresses) appear only as keyed pseudonyms (`u-` and 16 hex
+//! digits), the same for the same key and id, so a report can be shared
+//! without naming anyone; a log written with pseudonymised users
+//! ([`super::Pseudonyms`]) gives such a report without it.
+//!
+//! Limitations: one report holds every user of its period (a row each);
+//! "outside business hours" uses one offset for all users
+//! ([`Config::utc_offset_minutes`]), not each user's time zone.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use ring::hmac;
 use serde::Serialize;
 
 use super::rules::{Alert, Config, Detector};
 use super::{Event, Risk};
 use crate::crypto::format_rfc3339;
+
+/// Incidents listed in a report; more are counted in
+/// [`Summary::incidents_not_listed`].
+pub const MAX_INCIDENTS: usize = 1000;
 
 /// The report's period.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -35,6 +51,9 @@ pub struct Summary {
     pub high_risk_events: u64,
     /// Events of critical risk.
     pub critical_events: u64,
+    /// High and critical events past the first [`MAX_INCIDENTS`], counted
+    /// but not listed.
+    pub incidents_not_listed: u64,
 }
 
 /// One user's activity.
@@ -95,6 +114,7 @@ pub struct Builder {
     users: BTreeMap<String, Activity>,
     incidents: Vec<Incident>,
     detector: Detector,
+    pseudonyms: Option<hmac::Key>,
 }
 
 impl Builder {
@@ -108,6 +128,32 @@ impl Builder {
             users: BTreeMap::new(),
             incidents: Vec::new(),
             detector: Detector::new(config),
+            pseudonyms: None,
+        }
+    }
+
+    /// The same builder naming users and alert keys by keyed pseudonyms
+    /// under `key` (32 secret bytes).
+    pub fn pseudonymize(mut self, key: &[u8; 32]) -> Builder {
+        self.pseudonyms = Some(hmac::Key::new(hmac::HMAC_SHA256, key));
+        self
+    }
+
+    /// What the builder holds, in entries (users, event types, incidents,
+    /// rule windows and the event times in them): it stays flat while
+    /// events stream by.
+    pub fn retained(&self) -> usize {
+        self.users.len()
+            + self.breakdown.len()
+            + self.incidents.len()
+            + self.detector.retained()
+    }
+
+    /// `id` as the report shows it.
+    fn name(&self, id: &str) -> String {
+        match &self.pseudonyms {
+            Some(key) => pseudonym(key, id),
+            None => id.to_string(),
         }
     }
 
@@ -122,7 +168,8 @@ impl Builder {
         self.summary.critical_events +=
             u64::from(e.risk_level == Risk::Critical);
         *self.breakdown.entry(e.event_type.clone()).or_default() += 1;
-        if let Some(user) = &e.user_id {
+        let user = e.user_id.as_deref().map(|u| self.name(u));
+        if let Some(user) = &user {
             let a = self.users.entry(user.clone()).or_default();
             a.total_events += 1;
             a.failed_logins +=
@@ -130,14 +177,17 @@ impl Builder {
             a.data_accesses += u64::from(e.event_type == "data_access");
             a.high_risk_events += u64::from(serious);
         }
-        if serious {
+        // Listed up to the cap, counted past it.
+        if serious && self.incidents.len() < MAX_INCIDENTS {
             self.incidents.push(Incident {
                 event_id: e.event_id.clone(),
                 timestamp: format_rfc3339(e.timestamp),
                 event_type: e.event_type.clone(),
                 risk_level: e.risk_level,
-                user_id: e.user_id.clone(),
+                user_id: user,
             });
+        } else if serious {
+            self.summary.incidents_not_listed += 1;
         }
         self.detector.observe(e);
     }
@@ -145,7 +195,10 @@ impl Builder {
     /// The report.
     pub fn finish(mut self) -> Report {
         self.summary.unique_users = self.users.len() as u64;
-        let alerts = self.detector.alerts().to_vec();
+        let mut alerts = self.detector.alerts().to_vec();
+        for a in &mut alerts {
+            a.key = self.name(&a.key);
+        }
         let recommendations = recommend(&self.summary, &alerts, &self.users);
         Report {
             report_period: Period {
@@ -161,6 +214,15 @@ impl Builder {
             recommendations,
         }
     }
+}
+
+/// The keyed pseudonym of `id`: `u-` and the first 8 bytes of its MAC,
+/// in hex.
+fn pseudonym(key: &hmac::Key, id: &str) -> String {
+    let tag = hmac::sign(key, id.as_bytes());
+    let hex: String =
+        tag.as_ref()[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("u-{hex}")
 }
 
 /// Recommendations from what the period shows.

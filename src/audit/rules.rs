@@ -24,6 +24,11 @@
 //! "Local" is UTC shifted by [`Config::utc_offset_minutes`]; there is no
 //! time-zone database, so a zone with daylight saving time needs its
 //! offset updated by the host.
+//!
+//! Memory: every [`Detector::SWEEP_EVERY`] events, the windows of keys
+//! with no event inside their rule's window and lateness, and no alert
+//! still quiet, are dropped, so keys seen once (a scan from many source
+//! addresses) do not pile up; alerts raised are kept.
 
 use std::collections::HashMap;
 
@@ -87,6 +92,20 @@ const UNUSUAL_TIME: Rule = Rule {
     severity: Risk::Medium,
 };
 
+/// The window of the rule named `name`.
+fn rule_window(name: &str) -> u64 {
+    [
+        BRUTE_FORCE,
+        BRUTE_FORCE_PRINCIPAL,
+        EXFILTRATION,
+        ESCALATION,
+        UNUSUAL_TIME,
+    ]
+    .iter()
+    .find(|r| r.name == name)
+    .map_or(0, |r| r.window)
+}
+
 /// An alert: a rule that fired for a key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Alert {
@@ -122,9 +141,13 @@ pub struct Detector {
     alerts: Vec<Alert>,
     newest: u64,
     too_late: u64,
+    observed: u64,
 }
 
 impl Detector {
+    /// Events between two sweeps of stale windows.
+    pub const SWEEP_EVERY: u64 = 4096;
+
     /// A detector with `config`.
     pub fn new(config: Config) -> Detector {
         Detector { config, ..Detector::default() }
@@ -140,8 +163,30 @@ impl Detector {
         self.too_late
     }
 
+    /// Windows and event times held: bounded by the keys active within
+    /// a window, not by the events seen.
+    pub fn retained(&self) -> usize {
+        self.windows.values().map(|w| 1 + w.times.len()).sum()
+    }
+
+    /// Drops the windows that can no longer fire or update an alert.
+    fn sweep(&mut self) {
+        let (newest, lateness) = (self.newest, self.config.lateness);
+        self.windows.retain(|(name, _), w| {
+            let window = rule_window(name);
+            let horizon = newest.saturating_sub(window + lateness);
+            let live = w.times.last().is_some_and(|&t| t >= horizon);
+            let quiet = w.quiet.is_some_and(|(_, until)| until > horizon);
+            live || quiet
+        });
+    }
+
     /// Applies the rules to `event` and returns the alerts it raised.
     pub fn observe(&mut self, event: &Event) -> Vec<Alert> {
+        self.observed += 1;
+        if self.observed % Self::SWEEP_EVERY == 0 {
+            self.sweep();
+        }
         let t = event.timestamp;
         if t.saturating_add(self.config.lateness) < self.newest {
             self.too_late += 1;

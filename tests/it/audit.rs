@@ -412,7 +412,7 @@ fn the_report_counts_without_details() {
     let v = serde_json::to_value(&r).unwrap();
     assert_eq!(
         v["summary"],
-        json!({"total_events": 3, "unique_users": 2, "high_risk_events": 1, "critical_events": 0})
+        json!({"total_events": 3, "unique_users": 2, "high_risk_events": 1, "critical_events": 0, "incidents_not_listed": 0})
     );
     assert_eq!(
         v["event_breakdown"],
@@ -428,4 +428,81 @@ fn the_report_counts_without_details() {
     );
     assert!(!v.to_string().contains("not in the report"));
     assert!(r.table().contains("authentication_failed"));
+}
+
+/// Event `i` of a month-long stream: 300 users, source addresses that
+/// change all the time, one event in 50 high-risk (a failed login).
+fn stream_event(i: u64) -> Event {
+    let kind =
+        if i % 50 == 0 { "authentication_failed" } else { "data_access" };
+    let mut e = Event::new(kind, T0 + i * 2);
+    e.user_id = Some(format!("user{}@example.com", i % 300));
+    e.source_ip = Some(format!("198.51.{}.{}", (i / 256) % 256, i % 256));
+    if i % 50 == 0 {
+        e.risk_level = Risk::High;
+    }
+    e.details.insert("note".into(), json!("raw payload"));
+    e
+}
+
+// HOSTILE 114: a report streams: what it holds stops growing with the
+// events, and it names people by pseudonyms only, with no payload.
+#[test]
+fn a_report_holds_flat_memory_and_pseudonymous_ids_only() {
+    let mut b = Builder::new(T0, T0 + 30 * 86_400, Config::default())
+        .pseudonymize(&[7; 32]);
+    let mut held = Vec::new();
+    for i in 0..200_000 {
+        b.add(&stream_event(i));
+        if (i + 1) % 50_000 == 0 {
+            held.push(b.retained());
+        }
+    }
+    // Past the incident cap, each quarter holds what the first did.
+    let first = held[0];
+    assert!(held.iter().all(|&h| h <= first + first / 20), "{held:?}");
+    let r = b.finish();
+    assert_eq!(r.summary.total_events, 200_000);
+    assert_eq!(r.summary.high_risk_events, 4000);
+    assert_eq!(r.security_incidents.len(), 1000);
+    assert_eq!(r.summary.incidents_not_listed, 3000);
+    assert_eq!(r.user_activity.len(), 300);
+    let text = serde_json::to_string(&r).unwrap();
+    for raw in ["@example.com", "198.51.", "raw payload"] {
+        assert!(!text.contains(raw), "{raw}");
+    }
+    let name = r.user_activity.keys().next().unwrap();
+    assert_eq!(name.len(), 18);
+    assert!(name.starts_with("u-"));
+    assert!(r.alerts.iter().all(|a| a.key.starts_with("u-")));
+}
+
+/// By hand (HOSTILE 114 at full size): 10^7 events, peak RSS and time:
+/// `cargo test --release --test it audit::ten_million -- --ignored
+/// --nocapture`.
+#[test]
+#[ignore = "by hand: ten million events, about a minute in release"]
+fn ten_million_event_report_by_hand() {
+    let start = std::time::Instant::now();
+    let mut b = Builder::new(T0, T0 + 30 * 86_400, Config::default())
+        .pseudonymize(&[7; 32]);
+    for i in 0..10_000_000u64 {
+        // 500 high-risk events among them.
+        let mut e = stream_event(i);
+        e.risk_level = if i % 20_000 == 0 { Risk::High } else { Risk::Low };
+        e.timestamp = T0 + i / 4;
+        b.add(&e);
+    }
+    let held = b.retained();
+    let r = b.finish();
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let hwm = status.lines().find(|l| l.starts_with("VmHWM")).unwrap();
+    println!(
+        "events {} high {} incidents {} retained {held} {hwm} seconds {:.1}",
+        r.summary.total_events,
+        r.summary.high_risk_events,
+        r.security_incidents.len(),
+        start.elapsed().as_secs_f64()
+    );
+    assert_eq!(r.summary.high_risk_events, 500);
 }
