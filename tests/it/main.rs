@@ -8,6 +8,7 @@ mod default_pack;
 mod ffi;
 mod gdpr;
 mod header;
+mod hostile;
 mod jwt;
 mod mail;
 mod seed_parity;
