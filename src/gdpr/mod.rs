@@ -27,11 +27,14 @@
 //! Envelope (`From `) lines are written anew, as `From MAILER-DAEMON`
 //! with the epoch date.
 //!
-//! [`requests`] keeps the requests themselves in the store: identity
+//! [`export`] writes large answers in chunks with a SHA-256 manifest,
+//! and resumes them after an interruption. [`requests`] keeps the
+//! requests themselves in the store: identity
 //! verification, excessive requests, duplicates, and what an erasure or
 //! rectification owes recipients, backups and the audit log.
 
 pub mod deadline;
+pub mod export;
 pub mod requests;
 
 use std::collections::HashMap;

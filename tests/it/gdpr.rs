@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use mailshield::engine::Engine;
+use mailshield::gdpr::export::{Manifest, Options, export};
 use mailshield::gdpr::requests::{
     Change, Channel, EXCESSIVE, Requests, Started, erasure, rectification,
 };
@@ -587,4 +588,154 @@ fn rectification_updates_the_store_notifies_and_refuses_bad_values() {
         stored.outcome.unwrap()["statement"],
         "My employer changed on 2026-04-01."
     );
+}
+
+/// 150 messages: Alice sent 100 (each naming Bob), Bob sent 50 to her.
+fn sent_and_received() -> Vec<Message> {
+    let mut mbox = Vec::new();
+    for i in 0..150 {
+        let text = if i % 3 == 2 {
+            format!(
+                "From: bob@example.org\nTo: alice@example.com\n\
+                 Subject: re {i}\nMessage-ID: <r{i}@example.com>\n\n\
+                 Bob's reply {i}, from bob@example.org.\n"
+            )
+        } else {
+            format!(
+                "From: Alice Example <alice@example.com>\nTo: bob@example.org\n\
+                 Subject: note {i}\nMessage-ID: <s{i}@example.com>\n\n\
+                 Note {i} for Bob: bob@example.org, call 415-555-0134.\n"
+            )
+        };
+        mbox.extend_from_slice(b"From sender Thu Dec  3 10:00:00 2026\n");
+        mbox.extend_from_slice(text.as_bytes());
+        mbox.push(b'\n');
+    }
+    messages(&mbox)
+}
+
+fn chunk_text(dir: &std::path::Path, manifest: &Manifest) -> String {
+    manifest
+        .chunks
+        .iter()
+        .map(|c| std::fs::read_to_string(dir.join(&c.file)).unwrap())
+        .collect()
+}
+
+// HOSTILE 117: what the subject provided, others' data redacted, UTF-8
+// JSON lines with a SHA-256 manifest dated in ISO 8601.
+#[test]
+fn a_portability_export_covers_what_the_subject_sent_with_a_manifest() {
+    let dir = crate::support::TempDir::new("gdpr");
+    let out = dir.join("export");
+    let m = Matcher::new(&alice()).unwrap();
+    let engine = Engine::builtin("default").unwrap();
+    let options = Options { chunk_messages: 40 };
+    let manifest = export(
+        &out,
+        &m,
+        sent_and_received().into_iter(),
+        Some(&engine),
+        options,
+        T0,
+    )
+    .unwrap();
+    assert_eq!(manifest.format, "mailshield-gdpr-export");
+    assert_eq!(manifest.created_at, "2026-05-28T20:26:40Z");
+    assert!(manifest.complete);
+    assert_eq!(manifest.messages_read, 150);
+    // The 100 Alice sent, none of the 50 she received.
+    let sent: u64 = manifest.chunks.iter().map(|c| c.mentions).sum();
+    assert_eq!(sent, 100);
+    let counts: Vec<_> = manifest
+        .chunks
+        .iter()
+        .map(|c| (c.file.as_str(), c.first_message, c.messages, c.mentions))
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            ("part-000000.jsonl", 0, 40, 27),
+            ("part-000001.jsonl", 40, 40, 27),
+            ("part-000002.jsonl", 80, 40, 26),
+            ("part-000003.jsonl", 120, 30, 20),
+        ]
+    );
+    // Every file matches its hash; every line is a JSON object.
+    for c in &manifest.chunks {
+        let bytes = std::fs::read(out.join(&c.file)).unwrap();
+        let sha = ring::digest::digest(&ring::digest::SHA256, &bytes);
+        let hex: String =
+            sha.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!((hex, bytes.len() as u64), (c.sha256.clone(), c.bytes));
+    }
+    let text = chunk_text(&out, &manifest);
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(v["id"].as_str().unwrap().starts_with('s'));
+    }
+    assert!(!text.contains("bob@example.org"));
+    assert!(text.contains("call 415-555-0134"));
+    let on_disk = std::fs::read(out.join("manifest.json")).unwrap();
+    let read: Manifest = serde_json::from_slice(&on_disk).unwrap();
+    assert_eq!(read, manifest);
+}
+
+/// Messages that stop the export (a panic, as a killed process would)
+/// after `n` of them.
+fn interrupted(all: Vec<Message>, n: usize) -> impl Iterator<Item = Message> {
+    all.into_iter()
+        .enumerate()
+        .map(move |(i, m)| if i == n { panic!("interrupted") } else { m })
+}
+
+// HOSTILE 123: chunked, resumable: an export stopped half-way and
+// resumed equals one run whole, byte for byte; a damaged chunk is made
+// again; a finished export is not redone.
+#[test]
+fn an_interrupted_export_resumes_where_it_stopped() {
+    let dir = crate::support::TempDir::new("gdpr");
+    let m = Matcher::new(&alice()).unwrap();
+    let options = Options { chunk_messages: 16 };
+    let whole = export(
+        &dir.join("whole"),
+        &m,
+        sent_and_received().into_iter(),
+        None,
+        options,
+        T0,
+    )
+    .unwrap();
+    assert_eq!(whole.chunks.len(), 10);
+
+    // Stopped inside the fifth chunk: four are recorded.
+    let out = dir.join("resumed");
+    let stopped = std::panic::catch_unwind(|| {
+        let msgs = interrupted(sent_and_received(), 70);
+        export(&out, &m, msgs, None, options, T0)
+    });
+    assert!(stopped.is_err());
+    let partial: Manifest = serde_json::from_slice(
+        &std::fs::read(out.join("manifest.partial.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!((partial.chunks.len(), partial.messages_read), (4, 64));
+    assert!(!out.join("manifest.json").exists());
+
+    // A chunk damaged meanwhile is written again, and those after it.
+    std::fs::write(out.join("part-000002.jsonl"), b"{}\n").unwrap();
+    let resumed =
+        export(&out, &m, sent_and_received().into_iter(), None, options, T0)
+            .unwrap();
+    assert_eq!(resumed, whole);
+    assert_eq!(
+        chunk_text(&out, &resumed),
+        chunk_text(&dir.join("whole"), &whole)
+    );
+    assert!(!out.join("manifest.partial.json").exists());
+
+    // Done: called again, it reads nothing and returns the manifest.
+    let again =
+        export(&out, &m, interrupted(Vec::new(), 0), None, options, T0 + 5);
+    assert_eq!(again.unwrap(), whole);
 }
