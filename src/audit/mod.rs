@@ -20,7 +20,9 @@
 //!
 //! Before an event is written, every string in its `details` is scanned by
 //! the engine given to [`AuditLog::open`] and its findings replaced by
-//! placeholders, so no value from a message reaches the log. JSON escaping
+//! placeholders, so no value from a message reaches the log. With
+//! [`AuditLog::pseudonymize`], its `user_id` is replaced by the user's
+//! keyed pseudonym ([`Pseudonyms`]), which erasure shreds. JSON escaping
 //! keeps each event on its own line whatever its fields hold.
 //!
 //! Limitations: one process writes a log at a time (threads of it may
@@ -28,8 +30,11 @@
 //! which [`verify`] reports. A log whose last line was torn by a crash is
 //! refused by [`AuditLog::open`] until it is repaired by hand.
 
+mod pseudonyms;
 pub mod report;
 pub mod rules;
+
+pub use pseudonyms::Pseudonyms;
 
 use std::fmt;
 use std::fs::{File, OpenOptions};
@@ -342,6 +347,7 @@ pub struct AuditLog {
     path: PathBuf,
     key: hmac::Key,
     engine: Option<Arc<Engine>>,
+    pseudonyms: Option<Pseudonyms>,
     writer: Mutex<Writer>,
     every: u64,
 }
@@ -399,6 +405,7 @@ impl AuditLog {
             path: path.to_path_buf(),
             key,
             engine,
+            pseudonyms: None,
             writer: Mutex::new(writer),
             every: Self::CHECKPOINT_EVERY,
         })
@@ -410,16 +417,29 @@ impl AuditLog {
         self
     }
 
-    /// Appends `event` (its details redacted) and returns its `seq`; the
-    /// line is on disk when this returns.
+    /// The same log writing each event's `user_id` as its pseudonym.
+    pub fn pseudonymize(mut self, pseudonyms: Pseudonyms) -> AuditLog {
+        self.pseudonyms = Some(pseudonyms);
+        self
+    }
+
+    /// Appends `event` (its details redacted, its user pseudonymised when
+    /// asked) and returns its `seq`; the line is on disk when this
+    /// returns.
     ///
     /// # Errors
     ///
-    /// When the write or the sync fails; then nothing was acknowledged,
-    /// and the caller must treat the audited operation as not done.
+    /// When the write or the sync fails, or the pseudonym's store does;
+    /// then nothing was acknowledged, and the caller must treat the
+    /// audited operation as not done.
     pub fn append(&self, mut event: Event) -> Result<u64, AuditError> {
         if let Some(engine) = &self.engine {
             redact_details(engine, &mut event.details);
+        }
+        if let (Some(p), Some(user)) = (&self.pseudonyms, &event.user_id) {
+            let named =
+                p.of(user).map_err(|e| AuditError::new(&self.path, e))?;
+            event.user_id = Some(named);
         }
         let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let seq = self.write_line(&mut w, Some(event), None)?;

@@ -739,3 +739,72 @@ fn an_interrupted_export_resumes_where_it_stopped() {
         export(&out, &m, interrupted(Vec::new(), 0), None, options, T0 + 5);
     assert_eq!(again.unwrap(), whole);
 }
+
+// HOSTILE 119: the audit log names subjects by keyed pseudonyms; erasure
+// shreds the subject's key: the chain still verifies, and the subject's
+// id no longer leads to their events.
+#[test]
+fn erasure_shreds_the_audit_pseudonym_and_the_chain_still_verifies() {
+    use mailshield::audit::{
+        AuditLog, Event, Pseudonyms, read_events, verify,
+    };
+    let dir = crate::support::TempDir::new("gdpr");
+    let log_path = dir.join("audit.log");
+    let key = [4; 32];
+    let store =
+        std::sync::Arc::new(SqliteStore::open(dir.join("s.db")).unwrap());
+    let pseudonyms = Pseudonyms::new(store.clone());
+    let log = AuditLog::open(&log_path, &key, None)
+        .unwrap()
+        .pseudonymize(pseudonyms.clone());
+    for (i, user) in
+        ["alice@example.com", "bob@example.org", "Alice@Example.com"]
+            .iter()
+            .enumerate()
+    {
+        let mut e = Event::new("data_access", T0 + i as u64);
+        e.user_id = Some(user.to_string());
+        log.append(e).unwrap();
+    }
+    log.close().unwrap();
+    let users = || -> Vec<String> {
+        read_events(&log_path)
+            .unwrap()
+            .map(|e| e.unwrap().user_id.unwrap())
+            .collect()
+    };
+    let before = users();
+    let alice_p = pseudonyms.of("alice@example.com").unwrap();
+    let bob = pseudonyms.of("bob@example.org").unwrap();
+    assert_eq!(before, [alice_p.clone(), bob.clone(), alice_p.clone()]);
+    assert!(alice_p.starts_with("p-") && alice_p.len() == 18);
+    let text = std::fs::read_to_string(&log_path).unwrap();
+    assert!(!text.contains("example.com") && !text.contains("example.org"));
+
+    // Erasure through a request in the same store.
+    // A second connection to the same store, as another process would.
+    let r = Requests::new(SqliteStore::open(dir.join("s.db")).unwrap());
+    r.receive("e1", "erasure", "alice@example.com", ALICE, T0).unwrap();
+    let m = Matcher::new(&alice()).unwrap();
+    let mut out = Vec::new();
+    let answer = erasure(
+        &r,
+        "e1",
+        &m,
+        archive().as_slice(),
+        &HashMap::new(),
+        &mut out,
+        T0 + 10,
+    )
+    .unwrap();
+    assert!(answer.pseudonym_key_shredded);
+
+    // The log is as it was and verifies; Alice's id maps elsewhere now.
+    assert_eq!(users(), before);
+    let v = verify(&log_path, &key, None).unwrap();
+    assert_eq!((v.events, v.broken), (3, None));
+    let after = pseudonyms.of("alice@example.com").unwrap();
+    assert_ne!(after, alice_p);
+    assert!(!users().contains(&after));
+    assert_eq!(pseudonyms.of("bob@example.org").unwrap(), bob);
+}
