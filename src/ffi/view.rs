@@ -384,4 +384,89 @@ mod tests {
             }
         }
     }
+
+    /// Pieces of text: ASCII, each width of UTF-8, and invalid sequences
+    /// (a lone lead, a stray continuation, a cut 4-byte sequence, an
+    /// encoded surrogate).
+    const PIECES: &[&[u8]] = &[
+        b"a",
+        b"mail ana@example.com ",
+        "\u{e9}".as_bytes(),
+        "\u{20ac}".as_bytes(),
+        "\u{1f600}".as_bytes(),
+        "\u{10ffff}".as_bytes(),
+        b"\xff",
+        b"\x80",
+        b"\xc3",
+        b"\xf0\x9f\x98",
+        b"\xed\xa0\x80",
+    ];
+
+    fn text_strategy() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        // Leading ASCII moves everything across the 8-byte words.
+        (0usize..24, proptest::collection::vec(0..PIECES.len(), 0..48))
+            .prop_map(|(pad, picks)| {
+                let mut t = vec![b'.'; pad];
+                for i in picks {
+                    t.extend_from_slice(PIECES[i]);
+                }
+                t
+            })
+    }
+
+    /// Code points and UTF-16 units of a replacing decoder over `b`.
+    fn lossy_units(b: &[u8]) -> (usize, usize) {
+        let s = String::from_utf8_lossy(b);
+        (s.chars().count(), s.encode_utf16().count())
+    }
+
+    proptest::proptest! {
+        /// At every position where a replacing decoder reads the two
+        /// sides as it reads the whole (no character or invalid sequence
+        /// cut), the converter gives the decoder's counts of the prefix.
+        #[test]
+        fn offsets_convert_exactly_between_units(
+            text in text_strategy(),
+            picks in proptest::collection::vec(
+                proptest::prelude::any::<proptest::sample::Index>(),
+                1..8,
+            ),
+        ) {
+            let whole = lossy_units(&text);
+            proptest::prop_assert_eq!(count_units(&text), whole);
+            let boundary = |p: usize| {
+                let (a, b) = (lossy_units(&text[..p]), lossy_units(&text[p..]));
+                (a.0 + b.0, a.1 + b.1) == whole
+            };
+            // Both ends of the text are always boundaries.
+            let mut spans = vec![Span { start: 0, end: text.len() }];
+            for pair in picks.chunks(2) {
+                let mut ends: Vec<usize> =
+                    pair.iter().map(|i| i.index(text.len() + 1)).collect();
+                ends.sort_unstable();
+                let (start, end) = (ends[0], ends[ends.len() - 1]);
+                if boundary(start) && boundary(end) {
+                    spans.push(Span { start, end });
+                }
+            }
+            let c = Converter::new(&text, spans.iter().copied());
+            for span in spans {
+                let o = c.offsets(span);
+                let (start_char, start_utf16) = lossy_units(&text[..span.start]);
+                let (end_char, end_utf16) = lossy_units(&text[..span.end]);
+                proptest::prop_assert_eq!(
+                    o,
+                    Offsets {
+                        start: span.start,
+                        end: span.end,
+                        start_char,
+                        end_char,
+                        start_utf16,
+                        end_utf16,
+                    }
+                );
+            }
+        }
+    }
 }

@@ -11,6 +11,7 @@ mod header;
 mod hostile;
 mod jwt;
 mod mail;
+mod properties;
 mod seed_parity;
 mod store;
 mod support;
