@@ -436,7 +436,8 @@ mod tests {
             let whole = lossy_units(&text);
             proptest::prop_assert_eq!(count_units(&text), whole);
             let boundary = |p: usize| {
-                let (a, b) = (lossy_units(&text[..p]), lossy_units(&text[p..]));
+                let a = lossy_units(&text[..p]);
+                let b = lossy_units(&text[p..]);
                 (a.0 + b.0, a.1 + b.1) == whole
             };
             // Both ends of the text are always boundaries.
@@ -453,7 +454,8 @@ mod tests {
             let c = Converter::new(&text, spans.iter().copied());
             for span in spans {
                 let o = c.offsets(span);
-                let (start_char, start_utf16) = lossy_units(&text[..span.start]);
+                let (start_char, start_utf16) =
+                    lossy_units(&text[..span.start]);
                 let (end_char, end_utf16) = lossy_units(&text[..span.end]);
                 proptest::prop_assert_eq!(
                     o,

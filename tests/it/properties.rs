@@ -184,7 +184,8 @@ proptest! {
     #[test]
     fn streaming_equals_one_shot_at_any_split_points(
         text in message(),
-        picks in proptest::collection::vec(any::<prop::sample::Index>(), 0..12),
+        picks in proptest::collection::vec(any::<prop::sample::Index>(),
+            0..12),
     ) {
         let mut cuts: Vec<usize> =
             picks.iter().map(|i| i.index(text.len() + 1)).collect();
