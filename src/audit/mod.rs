@@ -4,19 +4,32 @@
 //!
 //! Each line of the log is one JSON object:
 //!
-//! - an event: `{"seq": N, "prev": H, "event": {...}}`;
-//! - a checkpoint: `{"seq": N, "prev": H, "checkpoint": M}`.
+//! - an event: `{"seq": N, "epoch": E, "prev": H, "event": {...}}`;
+//! - a checkpoint: `{"seq": N, "epoch": E, "prev": H, "checkpoint": M}`.
 //!
-//! `seq` counts lines from 0; `prev` links the line to the one before:
-//! HMAC-SHA256 (hex) of the previous line's bytes under the audit key, 64
-//! zeros for the first, so a chain cannot be rebuilt, nor lines added,
-//! without the key. A checkpoint's `M` is HMAC-SHA256 of `seq` and
-//! `prev`: written every [`AuditLog::CHECKPOINT_EVERY`] events and at
-//! close (when something is new), and copied to the head file beside the
-//! log (`<log>.head`), which can be kept elsewhere. [`verify`] then finds
-//! an entry that was changed, removed, swapped, added or re-chained, and a
-//! tail that was cut: past the last checkpoint, or, with the head file,
-//! back to an earlier one. MACs are compared in constant time.
+//! `seq` counts lines from 0; `epoch` is left out when it is 0 (see
+//! below); `prev` links the line to the one before:
+//! HMAC-SHA256 (hex) of the previous line's bytes under the key of the
+//! line's epoch, 64 zeros for the first, so a chain cannot be rebuilt,
+//! nor lines added, without that key. A checkpoint's `M` is HMAC-SHA256
+//! of `seq`, `epoch` and `prev`: written every
+//! [`AuditLog::CHECKPOINT_EVERY`] events and at close (when something is
+//! new), and copied to the head file beside the log (`<log>.head`), which
+//! can be kept elsewhere. [`verify`] then finds an entry that was
+//! changed, removed, swapped, added or re-chained, and a tail that was
+//! cut: past the last checkpoint, or, with the head file, back to an
+//! earlier one. MACs are compared in constant time.
+//!
+//! Keys evolve forward (HOSTILE-INPUTS 105): epoch `E` is the run of lines
+//! after the `E`-th checkpoint up to and including the next one. Epoch 0
+//! is keyed by the audit key given to [`verify`] (the root); the key of
+//! epoch `E + 1` is HMAC-SHA256 under epoch `E`'s key of a fixed label
+//! ([`EpochKey`]), and the writer keeps only the current epoch's key,
+//! forgetting each one once its checkpoint is written. Someone who takes
+//! the writing host learns the current key: from it, later keys follow,
+//! earlier ones do not, so the sealed epochs cannot be rewritten and
+//! re-sealed with it; [`verify`] derives every epoch's key from the root
+//! and checks each line against its own epoch's key.
 //!
 //! Before an event is written, every string in its `details` is scanned by
 //! the engine given to [`AuditLog::open`] and its findings replaced by
@@ -25,7 +38,13 @@
 //! keyed pseudonym ([`Pseudonyms`]), which erasure shreds. JSON escaping
 //! keeps each event on its own line whatever its fields hold.
 //!
-//! Limitations: one process writes a log at a time (threads of it may
+//! Limitations: [`AuditLog::open`] is given the root and derives the
+//! current epoch's key, then drops the root; forward security then holds
+//! against an attacker who reads the writer's memory or files, not the
+//! key set it was given (the command line's `--key-file`). A host that
+//! keeps the root elsewhere hands the writer its epoch key
+//! ([`AuditLog::open_at`]). Logs written before keys evolved (lines
+//! without `epoch`) do not verify. One process writes a log at a time (threads of it may
 //! share the [`AuditLog`]); a second writer process would fork the chain,
 //! which [`verify`] reports. A log whose last line was torn by a crash is
 //! refused by [`AuditLog::open`] until it is repaired by hand.
@@ -273,11 +292,18 @@ impl std::error::Error for AuditError {}
 #[derive(Serialize, Deserialize)]
 struct Line {
     seq: u64,
+    /// Left out when 0, so a log of one epoch reads as before.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    epoch: u64,
     prev: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     event: Option<Event>,
     #[serde(skip_serializing_if = "Option::is_none")]
     checkpoint: Option<String>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -307,17 +333,80 @@ fn line_link(key: &hmac::Key, line: &[u8]) -> String {
     hex(hmac::sign(key, &link_message(line)).as_ref())
 }
 
-/// What a checkpoint signs: its `seq` and `prev`.
-fn checkpoint_message(seq: u64, prev: &str) -> Vec<u8> {
+/// What a checkpoint signs: its `seq`, `epoch` and `prev`.
+fn checkpoint_message(seq: u64, epoch: u64, prev: &str) -> Vec<u8> {
     let mut msg = b"mailshield audit checkpoint\0".to_vec();
     msg.extend_from_slice(&seq.to_be_bytes());
+    msg.extend_from_slice(&epoch.to_be_bytes());
     msg.extend_from_slice(prev.as_bytes());
     msg
 }
 
-/// The checkpoint MAC of line `seq` whose `prev` is `prev`.
-fn checkpoint_mac(key: &hmac::Key, seq: u64, prev: &str) -> String {
-    hex(hmac::sign(key, &checkpoint_message(seq, prev)).as_ref())
+/// The most epochs a head file may name (4 billion events at the default
+/// checkpoint interval); deriving a key costs one HMAC per epoch.
+const MAX_EPOCHS: u64 = 1 << 22;
+
+/// The label whose MAC under one epoch's key is the next epoch's key.
+const NEXT_EPOCH: &[u8] = b"mailshield audit next epoch";
+
+/// The key of one epoch of a log. It is not `Clone`, and prints only its
+/// epoch; moving on to the next epoch forgets it.
+pub struct EpochKey {
+    epoch: u64,
+    secret: [u8; 32],
+    mac: hmac::Key,
+}
+
+impl fmt::Debug for EpochKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EpochKey").field("epoch", &self.epoch).finish()
+    }
+}
+
+impl EpochKey {
+    /// The key of epoch 0: the audit key itself.
+    fn root(key: &[u8; 32]) -> EpochKey {
+        EpochKey {
+            epoch: 0,
+            secret: *key,
+            mac: hmac::Key::new(hmac::HMAC_SHA256, key),
+        }
+    }
+
+    /// The key of `epoch`, derived from the audit key `root`. Linear in
+    /// `epoch` (one HMAC per epoch).
+    pub fn derive(root: &[u8; 32], epoch: u64) -> EpochKey {
+        let mut key = EpochKey::root(root);
+        key.advance_to(epoch);
+        key
+    }
+
+    /// Its epoch.
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    /// Moves on to the next epoch, overwriting this one's key.
+    fn advance(&mut self) {
+        let tag = hmac::sign(&self.mac, NEXT_EPOCH);
+        self.secret.copy_from_slice(tag.as_ref());
+        self.mac = hmac::Key::new(hmac::HMAC_SHA256, &self.secret);
+        self.epoch += 1;
+    }
+
+    /// Moves on to `epoch`, if it is later.
+    fn advance_to(&mut self, epoch: u64) {
+        while self.epoch < epoch {
+            self.advance();
+        }
+    }
+}
+
+/// The checkpoint MAC of line `seq` of `key`'s epoch whose `prev` is
+/// `prev`.
+fn checkpoint_mac(key: &EpochKey, seq: u64, prev: &str) -> String {
+    let msg = checkpoint_message(seq, key.epoch, prev);
+    hex(hmac::sign(&key.mac, &msg).as_ref())
 }
 
 /// Whether `tag` (hex) is the MAC of `msg`, compared in constant time.
@@ -340,12 +429,13 @@ struct Writer {
     seq: u64,
     prev: String,
     since_checkpoint: u64,
+    /// The current epoch's key, the only one the writer holds.
+    key: EpochKey,
 }
 
 /// An open audit log, appended to by any number of threads.
 pub struct AuditLog {
     path: PathBuf,
-    key: hmac::Key,
     engine: Option<Arc<Engine>>,
     pseudonyms: Option<Pseudonyms>,
     writer: Mutex<Writer>,
@@ -375,6 +465,23 @@ impl AuditLog {
         key: &[u8; 32],
         engine: Option<Arc<Engine>>,
     ) -> Result<AuditLog, AuditError> {
+        AuditLog::open_at(path, EpochKey::root(key), engine)
+    }
+
+    /// Opens the log at `path` as [`AuditLog::open`] does, with the key
+    /// of an epoch instead of the root: the log's current epoch or an
+    /// earlier one (moved on from), so that the writer never sees the
+    /// keys of the epochs it cannot rewrite.
+    ///
+    /// # Errors
+    ///
+    /// As [`AuditLog::open`]; and when `key` is of an epoch later than
+    /// the log's.
+    pub fn open_at(
+        path: impl AsRef<Path>,
+        mut key: EpochKey,
+        engine: Option<Arc<Engine>>,
+    ) -> Result<AuditLog, AuditError> {
         let path = path.as_ref();
         let fail = |e: std::io::Error| AuditError::new(path, e);
         let mut file = OpenOptions::new()
@@ -383,27 +490,41 @@ impl AuditLog {
             .append(true)
             .open(path)
             .map_err(fail)?;
-        // Where the chain stands, and whether its tail is sealed.
-        let key = hmac::Key::new(hmac::HMAC_SHA256, key);
-        let (seq, prev, since_checkpoint) =
-            match last_line(&mut file).map_err(fail)? {
-                None => (0, GENESIS.to_string(), 0),
-                Some(bytes) => {
-                    let line: Line =
-                        serde_json::from_slice(&bytes).map_err(|_| {
-                            AuditError::new(
-                                path,
-                                "the last line is not an audit entry",
-                            )
-                        })?;
-                    let unsealed = u64::from(line.event.is_some());
-                    (line.seq + 1, line_link(&key, &bytes), unsealed)
-                }
-            };
-        let writer = Writer { file, seq, prev, since_checkpoint };
+        // Where the chain stands, in which epoch, and whether its tail is
+        // sealed.
+        let last = match last_line(&mut file).map_err(fail)? {
+            None => None,
+            Some(bytes) => {
+                let line: Line =
+                    serde_json::from_slice(&bytes).map_err(|_| {
+                        AuditError::new(
+                            path,
+                            "the last line is not an audit entry",
+                        )
+                    })?;
+                Some((line, bytes))
+            }
+        };
+        let epoch = last
+            .as_ref()
+            .map_or(0, |(l, _)| l.epoch + u64::from(l.checkpoint.is_some()));
+        if key.epoch > epoch {
+            return Err(AuditError::new(
+                path,
+                "the key is of a later epoch than the log",
+            ));
+        }
+        key.advance_to(epoch);
+        let (seq, prev, since_checkpoint) = match last {
+            None => (0, GENESIS.to_string(), 0),
+            Some((line, bytes)) => {
+                let unsealed = u64::from(line.event.is_some());
+                (line.seq + 1, line_link(&key.mac, &bytes), unsealed)
+            }
+        };
+        let writer = Writer { file, seq, prev, since_checkpoint, key };
         Ok(AuditLog {
             path: path.to_path_buf(),
-            key,
             engine,
             pseudonyms: None,
             writer: Mutex::new(writer),
@@ -474,10 +595,11 @@ impl AuditLog {
     }
 
     fn checkpoint_locked(&self, w: &mut Writer) -> Result<(), AuditError> {
-        let mac = checkpoint_mac(&self.key, w.seq, &w.prev);
+        let mac = checkpoint_mac(&w.key, w.seq, &w.prev);
         let line = {
             let l = Line {
                 seq: w.seq,
+                epoch: w.key.epoch,
                 prev: w.prev.clone(),
                 event: None,
                 checkpoint: Some(mac),
@@ -486,6 +608,10 @@ impl AuditLog {
         };
         self.write_raw(w, &line)?;
         w.since_checkpoint = 0;
+        // The epoch is sealed: its key is forgotten, and the next line
+        // links under the next one.
+        w.key.advance();
+        w.prev = line_link(&w.key.mac, &line);
 
         // The head file, replaced whole.
         let head = head_path(&self.path);
@@ -503,7 +629,13 @@ impl AuditLog {
         event: Option<Event>,
         checkpoint: Option<String>,
     ) -> Result<u64, AuditError> {
-        let l = Line { seq: w.seq, prev: w.prev.clone(), event, checkpoint };
+        let l = Line {
+            seq: w.seq,
+            epoch: w.key.epoch,
+            prev: w.prev.clone(),
+            event,
+            checkpoint,
+        };
         let line = serde_json::to_vec(&l)
             .map_err(|e| AuditError::new(&self.path, e))?;
         self.write_raw(w, &line)
@@ -520,7 +652,7 @@ impl AuditLog {
         w.file.write_all(&bytes).map_err(fail)?;
         w.file.sync_data().map_err(fail)?;
         let seq = w.seq;
-        w.prev = line_link(&self.key, line);
+        w.prev = line_link(&w.key.mac, line);
         w.seq += 1;
         Ok(seq)
     }
@@ -666,9 +798,8 @@ pub fn verify(
     key: &[u8; 32],
     head: Option<&Path>,
 ) -> Result<Verified, AuditError> {
-    let key = hmac::Key::new(hmac::HMAC_SHA256, key);
     let mut out = Verified { events: 0, checkpoints: 0, broken: None };
-    let head = match head.map(|h| read_head(h, &key)).transpose()? {
+    let head = match head.map(|h| read_head(h, key)).transpose()? {
         Some(Err(b)) => {
             out.broken = Some(b);
             return Ok(out);
@@ -677,10 +808,10 @@ pub fn verify(
         None => None,
     };
     let file = File::open(path).map_err(|e| AuditError::new(path, e))?;
-    let mut chain = Chain::default();
+    let mut chain = Chain::new(EpochKey::root(key));
     for (i, line) in BufReader::new(file).split(b'\n').enumerate() {
         let bytes = line.map_err(|e| AuditError::new(path, e))?;
-        if let Err(b) = chain.step(&key, i as u64, &bytes, &mut out) {
+        if let Err(b) = chain.step(i as u64, &bytes, &mut out) {
             out.broken = Some(b);
             return Ok(out);
         }
@@ -696,8 +827,9 @@ pub fn verify(
 }
 
 /// Where a verification stands.
-#[derive(Default)]
 struct Chain {
+    /// The key of the epoch of the next line.
+    key: EpochKey,
     /// The previous line, `None` before the first.
     prev: Option<Vec<u8>>,
     /// The `seq` the next line must carry.
@@ -708,11 +840,14 @@ struct Chain {
 }
 
 impl Chain {
-    /// Checks one line: its number, its link to the previous line, and
-    /// its checkpoint's MAC.
+    fn new(key: EpochKey) -> Chain {
+        Chain { key, prev: None, next: 0, sealed_to: 0, last_checkpoint: None }
+    }
+
+    /// Checks one line: its number and epoch, its link to the previous
+    /// line under its epoch's key, and its checkpoint's MAC.
     fn step(
         &mut self,
-        key: &hmac::Key,
         line_no: u64,
         bytes: &[u8],
         out: &mut Verified,
@@ -726,23 +861,28 @@ impl Chain {
         if l.seq != self.next {
             return Err(Break::Chain { seq: self.next });
         }
-        let linked = match &self.prev {
-            None => l.prev == GENESIS,
-            Some(prev) => tag_ok(key, &link_message(prev), &l.prev),
-        };
+        // A line of another epoch is out of place like a missing one.
+        let linked = l.epoch == self.key.epoch
+            && match &self.prev {
+                None => l.prev == GENESIS,
+                Some(prev) => {
+                    tag_ok(&self.key.mac, &link_message(prev), &l.prev)
+                }
+            };
         if !linked {
             return Err(Break::Chain { seq: self.next.saturating_sub(1) });
         }
         match (&l.event, &l.checkpoint) {
             (Some(_), None) => out.events += 1,
             (None, Some(mac)) => {
-                let msg = checkpoint_message(l.seq, &l.prev);
-                if !tag_ok(key, &msg, mac) {
+                let msg = checkpoint_message(l.seq, l.epoch, &l.prev);
+                if !tag_ok(&self.key.mac, &msg, mac) {
                     return Err(Break::Checkpoint { seq: l.seq });
                 }
                 out.checkpoints += 1;
                 self.sealed_to = l.seq + 1;
                 self.last_checkpoint = Some(l.seq);
+                self.key.advance();
             }
             _ => return Err(malformed),
         }
@@ -773,7 +913,7 @@ impl Chain {
 /// When it cannot be read or is not a checkpoint line.
 fn read_head(
     path: &Path,
-    key: &hmac::Key,
+    root: &[u8; 32],
 ) -> Result<Result<(u64, Vec<u8>), Break>, AuditError> {
     let bytes = std::fs::read(path).map_err(|e| AuditError::new(path, e))?;
     let line = bytes.trim_ascii_end().to_vec();
@@ -782,7 +922,15 @@ fn read_head(
     let Some(mac) = h.checkpoint.as_deref() else {
         return Err(AuditError::new(path, "not an audit head file"));
     };
-    if !tag_ok(key, &checkpoint_message(h.seq, &h.prev), mac) {
+    // N.B. The epoch is taken from the head and its key derived: a
+    // forged epoch gives a key under which the MAC does not verify. An
+    // epoch past any real log's is refused before the derivation, which
+    // is linear in it.
+    if h.epoch > h.seq || h.epoch > MAX_EPOCHS {
+        return Ok(Err(Break::Checkpoint { seq: h.seq }));
+    }
+    let key = EpochKey::derive(root, h.epoch);
+    if !tag_ok(&key.mac, &checkpoint_message(h.seq, h.epoch, &h.prev), mac) {
         return Ok(Err(Break::Checkpoint { seq: h.seq }));
     }
     Ok(Ok((h.seq, line)))

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use mailshield::audit::report::Builder;
 use mailshield::audit::rules::{Config, Detector};
 use mailshield::audit::{
-    AuditLog, Break, Event, Risk, head_path, read_events, verify,
+    AuditLog, Break, EpochKey, Event, Risk, head_path, read_events, verify,
 };
 use mailshield::engine::Engine;
 use serde_json::json;
@@ -145,8 +145,7 @@ fn lines_added_without_the_key_are_found_even_after_a_seal() {
     let path = dir.join("a.log");
     write_log(&path, 10, 100);
     let mut all = lines(&path);
-    let forged =
-        json!({"seq": 11, "prev": "00".repeat(32), "event": event(99)});
+    let forged = json!({"seq": 11, "epoch": 1, "prev": "00".repeat(32), "event": event(99)});
     all.push(forged.to_string());
     write_lines(&path, &all);
     let log = AuditLog::open(&path, &KEY, None).unwrap();
@@ -505,4 +504,120 @@ fn ten_million_event_report_by_hand() {
         start.elapsed().as_secs_f64()
     );
     assert_eq!(r.summary.high_risk_events, 500);
+}
+
+fn hmac_hex(key: &[u8], msg: &[u8]) -> String {
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key);
+    let tag = ring::hmac::sign(&key, msg);
+    tag.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The key of `epoch` as the module documentation defines it, computed
+/// here by hand: a known-answer check of the evolution.
+fn epoch_key(epoch: u64) -> [u8; 32] {
+    let mut k = KEY;
+    for _ in 0..epoch {
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &k);
+        let tag = ring::hmac::sign(&key, b"mailshield audit next epoch");
+        k.copy_from_slice(tag.as_ref());
+    }
+    k
+}
+
+/// `lines` from `from` on, re-chained and re-sealed with one `key`, as an
+/// attacker holding only that key would.
+fn reseal(
+    lines: &[String],
+    from: usize,
+    key: &[u8; 32],
+    epoch: u64,
+) -> Vec<String> {
+    let mut out = lines[..from].to_vec();
+    for line in &lines[from..] {
+        let mut e: serde_json::Value = serde_json::from_str(line).unwrap();
+        let prev = out.last().unwrap();
+        let mut link = b"mailshield audit line\0".to_vec();
+        link.extend_from_slice(prev.as_bytes());
+        e["prev"] = json!(hmac_hex(key, &link));
+        e["epoch"] = json!(epoch);
+        if e.get("checkpoint").is_some() {
+            let mut msg = b"mailshield audit checkpoint\0".to_vec();
+            msg.extend_from_slice(&e["seq"].as_u64().unwrap().to_be_bytes());
+            msg.extend_from_slice(&epoch.to_be_bytes());
+            msg.extend_from_slice(e["prev"].as_str().unwrap().as_bytes());
+            e["checkpoint"] = json!(hmac_hex(key, &msg));
+        }
+        if e["seq"] == 500 {
+            e["event"]["resource"] = json!("mailbox/forged");
+        }
+        out.push(serde_json::to_string(&e).unwrap());
+    }
+    out
+}
+
+// HOSTILE 105: an attacker who takes the writing host holds only the
+// current epoch's key; sealed epochs re-chained and re-sealed with it
+// fail against their own epoch's key.
+#[test]
+fn old_epochs_resealed_with_the_current_key_are_found() {
+    let dir = TempDir::new("audit");
+    let path = dir.join("a.log");
+    write_log(&path, 1000, 100);
+    let original = lines(&path);
+    let last: serde_json::Value =
+        serde_json::from_str(original.last().unwrap()).unwrap();
+    assert_eq!(last["epoch"], 9);
+    // The writer has moved on to epoch 10; its key is what is on the host.
+    let current = epoch_key(10);
+    let forged = reseal(&original, 500, &current, 10);
+    write_lines(&path, &forged);
+    // Entry 500 sits in epoch 4 (lines 404 to 504).
+    assert_eq!(broken(&path, false), Some(Break::Chain { seq: 499 }));
+    // The same rewrite with the right epoch keys would pass: the keys,
+    // not the format, are what stops it.
+    let mut honest = original[..500].to_vec();
+    for (i, line) in original[500..].iter().enumerate() {
+        let e: serde_json::Value = serde_json::from_str(line).unwrap();
+        let epoch = e["epoch"].as_u64().unwrap();
+        let one = reseal(
+            &[honest.clone(), vec![line.clone()]].concat(),
+            500 + i,
+            &epoch_key(epoch),
+            epoch,
+        );
+        honest.push(one.last().unwrap().clone());
+    }
+    write_lines(&path, &honest);
+    assert_eq!(broken(&path, false), None);
+}
+
+// HOSTILE 105: a writer given only its epoch's key (the root kept off the
+// host) continues the log, and the root verifies every epoch.
+#[test]
+fn a_writer_given_its_epoch_key_continues_the_log() {
+    let dir = TempDir::new("audit");
+    let path = dir.join("a.log");
+    write_log(&path, 250, 100);
+    // Three checkpoints sealed epochs 0 to 2; the log is in epoch 3.
+    let later = EpochKey::derive(&KEY, 4);
+    let err = AuditLog::open_at(&path, later, None).unwrap_err().to_string();
+    assert!(err.ends_with("the key is of a later epoch than the log"));
+    let key = EpochKey::derive(&KEY, 3);
+    assert_eq!(format!("{key:?}"), "EpochKey { epoch: 3 }");
+    let log = AuditLog::open_at(&path, key, None).unwrap();
+    log.append(event(250)).unwrap();
+    log.close().unwrap();
+    // An older key moves itself on.
+    let log =
+        AuditLog::open_at(&path, EpochKey::derive(&KEY, 1), None).unwrap();
+    log.append(event(251)).unwrap();
+    log.close().unwrap();
+    let v = verify(&path, &KEY, Some(&head_path(&path))).unwrap();
+    assert_eq!((v.events, v.checkpoints, v.broken), (252, 5, None));
+    // A head naming an absurd epoch is refused without deriving it.
+    let head = std::fs::read_to_string(head_path(&path)).unwrap();
+    let mut h: serde_json::Value = serde_json::from_str(&head).unwrap();
+    h["epoch"] = json!(u64::MAX);
+    std::fs::write(head_path(&path), h.to_string()).unwrap();
+    assert!(matches!(broken(&path, true), Some(Break::Checkpoint { .. })));
 }
