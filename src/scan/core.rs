@@ -12,6 +12,15 @@
 //! All work is linear in the buffer: runs never overlap, prefix searches
 //! are bounded by the pack's longest match, and the automata are
 //! linear-time.
+//!
+//! FIXME: except the iteration in `search` (whole buffers for detectors
+//! without a trigger, runs for the others): a custom pattern whose every
+//! search scans to the end of the range before a short match wins
+//! (`.*[^A-Z]|[A-Z]` over capitals, HOSTILE-INPUTS 5) takes time
+//! quadratic in the range. None of the built-in packs has such a pattern.
+//! Bounding each search by the pack's longest match makes it linear in
+//! the buffer times that length; a work budget with a "not fully scanned"
+//! result would bound the rest.
 
 use regex_automata::{Anchored, Input};
 

@@ -624,6 +624,22 @@ fn backtracking_bombs_scan_in_linear_time() {
 }
 
 #[test]
+#[ignore = "FIXME: quadratic, HOSTILE-INPUTS 5 (see src/scan/core.rs)"]
+fn quadratic_iteration_of_a_custom_pattern_is_linear() {
+    // Each search from a capital scans to the end of the range for the
+    // first alternative before the second matches one byte: 64 KB takes
+    // about 6 s in a release build, 256 KB about 2 minutes.
+    let engine = compile(".*[^A-Z]|[A-Z]").unwrap();
+    let make = |n: usize| {
+        let mut t = b"x ".to_vec();
+        t.resize(n, b'A');
+        t
+    };
+    assert_eq!(engine.scan(&make(1000)).findings.len(), 1 + 998);
+    assert_linear(&engine, make, 16 << 10);
+}
+
+#[test]
 fn truncated_and_empty_inputs() {
     let dir = TempDir::new("hostile-trunc");
     let write = |name: &str, bytes: &[u8]| {
