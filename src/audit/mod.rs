@@ -38,16 +38,17 @@
 //! keyed pseudonym ([`Pseudonyms`]), which erasure shreds. JSON escaping
 //! keeps each event on its own line whatever its fields hold.
 //!
-//! Limitations: [`AuditLog::open`] is given the root and derives the
-//! current epoch's key, then drops the root; forward security then holds
-//! against an attacker who reads the writer's memory or files, not the
-//! key set it was given (the command line's `--key-file`). A host that
-//! keeps the root elsewhere hands the writer its epoch key
-//! ([`AuditLog::open_at`]). Logs written before keys evolved (lines
-//! without `epoch`) do not verify. One process writes a log at a time (threads of it may
-//! share the [`AuditLog`]); a second writer process would fork the chain,
-//! which [`verify`] reports. A log whose last line was torn by a crash is
-//! refused by [`AuditLog::open`] until it is repaired by hand.
+//! Limitations: [`AuditLog::open`] is given the root and derives the current
+//! epoch's key, then drops the root; forward security then holds against an
+//! attacker who reads the writer's memory or files, not the key set it was
+//! given (the command line's `--key-file`). A host that keeps the root
+//! elsewhere hands the writer its epoch key ([`AuditLog::open_at`]). Logs
+//! written before keys evolved do not verify (their checkpoints sign no
+//! epoch). One
+//! process writes a log at a time (threads of it may share the [`AuditLog`]);
+//! a second writer process would fork the chain, which [`verify`] reports. A
+//! log whose last line was torn by a crash is refused by [`AuditLog::open`]
+//! until it is repaired by hand.
 
 mod pseudonyms;
 pub mod report;

@@ -513,7 +513,8 @@ impl Store for SqliteStore {
         self.conn()
             .execute(
                 "INSERT INTO backups (id, expires_at) VALUES (?1, ?2)
-                 ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at",
+                 ON CONFLICT (id)
+                 DO UPDATE SET expires_at = excluded.expires_at",
                 params![b.id, to_i64(b.expires_at)],
             )
             .map_err(|e| StoreError::new("add a backup", e))?;

@@ -145,7 +145,9 @@ fn lines_added_without_the_key_are_found_even_after_a_seal() {
     let path = dir.join("a.log");
     write_log(&path, 10, 100);
     let mut all = lines(&path);
-    let forged = json!({"seq": 11, "epoch": 1, "prev": "00".repeat(32), "event": event(99)});
+    let forged = json!(
+        {"seq": 11, "epoch": 1, "prev": "00".repeat(32), "event": event(99)}
+    );
     all.push(forged.to_string());
     write_lines(&path, &all);
     let log = AuditLog::open(&path, &KEY, None).unwrap();
@@ -411,7 +413,10 @@ fn the_report_counts_without_details() {
     let v = serde_json::to_value(&r).unwrap();
     assert_eq!(
         v["summary"],
-        json!({"total_events": 3, "unique_users": 2, "high_risk_events": 1, "critical_events": 0, "incidents_not_listed": 0})
+        json!({
+            "total_events": 3, "unique_users": 2, "high_risk_events": 1,
+            "critical_events": 0, "incidents_not_listed": 0
+        })
     );
     assert_eq!(
         v["event_breakdown"],

@@ -602,8 +602,9 @@ fn sent_and_received() -> Vec<Message> {
             )
         } else {
             format!(
-                "From: Alice Example <alice@example.com>\nTo: bob@example.org\n\
-                 Subject: note {i}\nMessage-ID: <s{i}@example.com>\n\n\
+                "From: Alice Example <alice@example.com>\n\
+                 To: bob@example.org\nSubject: note {i}\n\
+                 Message-ID: <s{i}@example.com>\n\n\
                  Note {i} for Bob: bob@example.org, call 415-555-0134.\n"
             )
         };

@@ -57,7 +57,10 @@ fn signed_with(file: &str, header: &str, claims: &str) -> String {
 }
 
 fn claims() -> Value {
-    json!({"iss": ISS, "aud": AUD, "sub": "u1", "scp": "mail.scan", "ver": "1.0", "exp": NOW + 600, "nbf": NOW - 10, "iat": NOW - 10})
+    json!({
+        "iss": ISS, "aud": AUD, "sub": "u1", "scp": "mail.scan", "ver": "1.0",
+        "exp": NOW + 600, "nbf": NOW - 10, "iat": NOW - 10
+    })
 }
 
 fn token(claims: &Value) -> String {
