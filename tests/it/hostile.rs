@@ -845,3 +845,164 @@ fn a_symlink_loop_in_a_maildir_is_reported_and_the_rest_scanned() {
         ]
     );
 }
+
+#[test]
+fn trivial_inputs_find_nothing() {
+    // HOSTILE-INPUTS 31, and 7: non-ASCII letters around an address do
+    // not stop the automata that look at word boundaries.
+    let engine = Engine::builtin("default").unwrap();
+    for text in [&b""[..], b"@", b" \t\r\n"] {
+        let scan = engine.scan(text);
+        assert_eq!((scan.findings.len(), scan.complete), (0, true));
+    }
+    let blank = b" \t\r\n".repeat(10 << 18);
+    assert_eq!(engine.scan(&blank).findings, []);
+    assert_eq!(
+        lib_spans(&engine, "José alice@example.com Zoë".as_bytes()),
+        [("EMAIL".to_string(), 6, 23)]
+    );
+}
+
+/// A synthetic message of about `n` bytes: sentences with values.
+fn corpus(n: usize) -> Vec<u8> {
+    let mut t = Vec::with_capacity(n + 200);
+    let mut i = 0;
+    while t.len() < n {
+        t.extend_from_slice(
+            format!(
+                "Dear team, meeting {i} moved; write to user{i}@example.com \
+                 or call (415) 555-{:04}. Card 4111 1111 1111 1111 on file, \
+                 host 192.0.2.{} and ref 536-90-1234. Thanks!\n",
+                i % 10_000,
+                i % 250
+            )
+            .as_bytes(),
+        );
+        i += 1;
+    }
+    t
+}
+
+#[test]
+fn built_in_packs_scan_in_linear_time() {
+    // HOSTILE-INPUTS 6, as growth only: four times the text within ten
+    // times the time.
+    for name in ["default", "seed"] {
+        let engine = Engine::builtin(name).unwrap();
+        assert!(engine.scan(&corpus(1000)).findings.len() >= 5, "{name}");
+        assert_linear(&engine, corpus, 256 << 10);
+    }
+}
+
+#[test]
+fn nothing_is_truncated_and_case_does_not_hide_a_value() {
+    // HOSTILE-INPUTS 40: a card at character 11,000 of 12,000 is
+    // redacted, and no cut; 43: an address in capitals is found and
+    // redacted by the same engine.
+    let engine = Engine::builtin("default").unwrap();
+    let mut body = "é".repeat(11_000);
+    body += "4111 1111 1111 1111 ALICE@EXAMPLE.COM ";
+    body += &"x".repeat(12_000 - body.chars().count());
+    let fields = [mailshield::scan::Field::new(
+        "body",
+        mailshield::rules::FieldRole::Body,
+        body.as_bytes(),
+    )];
+    let opts = mailshield::protect::Options {
+        cipher: mailshield::protect::Cipher::None,
+        keys: None,
+        message_id: b"m1",
+        level: None,
+    };
+    let p = mailshield::protect::protect(&engine, &fields, &opts).unwrap();
+    let want = format!(
+        "{}[CREDIT_CARD_REDACTED] [EMAIL_REDACTED] {}",
+        "é".repeat(11_000),
+        "x".repeat(12_000 - 11_000 - 38)
+    );
+    assert_eq!(String::from_utf8(p.body).unwrap(), want);
+    assert_eq!(
+        p.log,
+        ["Replaced 1 CREDIT_CARD instances", "Replaced 1 EMAIL instances"]
+    );
+}
+
+#[test]
+fn odd_input_sources_are_reported_or_capped() {
+    // HOSTILE-INPUTS 76: a directory that is not what the format says, a
+    // FIFO, endless input.
+    let dir = TempDir::new("hostile-sources");
+    let folder = dir.join("folder");
+    fs::create_dir(&folder).unwrap();
+    let out = mailshield()
+        .args(["scan", "--format", "maildir"])
+        .arg(&folder)
+        .output()
+        .unwrap();
+    assert_no_panic(&out);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        messages(&out),
+        [format!(
+            "mailshield: {}: not a maildir (it has neither cur/ nor new/)",
+            folder.display()
+        )]
+    );
+
+    // A FIFO: read as stdin would be, to its end.
+    let fifo = dir.join("pipe.eml");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if require(made.is_ok_and(|s| s.success()), "no mkfifo") {
+        let child = mailshield()
+            .arg("scan")
+            .arg(&fifo)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        fs::write(&fifo, "Subject: f\r\n\r\nSSN 536-90-1234\r\n").unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_eq!(
+            spans(&jsonl(&out.stdout)[0]),
+            [span("SSN", "body", 4, 15)]
+        );
+    }
+
+    // Endless input ends at the message limit.
+    let mut cmd = mailshield();
+    cmd.args(["scan", "--format", "eml", "/dev/zero"]);
+    let m = measure(cmd, &dir);
+    assert_no_panic(&m.out);
+    assert_eq!(m.out.status.code(), Some(3), "{}", stderr(&m.out));
+    let records = jsonl(&m.out.stdout);
+    assert_eq!(records[0]["complete"], false);
+    assert_peak_under(&m, 512);
+}
+
+#[test]
+fn results_do_not_depend_on_the_locale() {
+    // HOSTILE-INPUTS 81 (locale): Turkish casing rules change nothing.
+    let dir = TempDir::new("hostile-locale");
+    let path = dir.join("in.jsonl");
+    fs::write(
+        &path,
+        "{\"id\": 1, \"body\": \"CONF\u{130}DENT\u{130}AL: \
+         ILKER@EXAMPLE.COM 536-90-1234\"}\n",
+    )
+    .unwrap();
+    let run = |vars: &[(&str, &str)]| {
+        let mut c = mailshield();
+        c.arg("scan").arg(&path).envs(vars.iter().copied());
+        c.output().unwrap().stdout
+    };
+    let plain = run(&[]);
+    assert_eq!(jsonl(&plain)[0]["keywords"][0]["keyword"], "confidential");
+    for vars in [
+        [("LC_ALL", "tr_TR.UTF-8"), ("LANG", "tr_TR.UTF-8")],
+        [("LC_ALL", "C"), ("LANG", "C")],
+    ] {
+        assert_eq!(run(&vars), plain, "{vars:?}");
+    }
+}
