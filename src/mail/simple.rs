@@ -41,10 +41,9 @@ pub(crate) struct Headers<'a> {
 pub(crate) fn read(head: &[u8]) -> Option<Headers<'_>> {
     // UTF-8, and no control character but tab.
     let text = std::str::from_utf8(head).ok()?;
-    let control = |b: u8| b < b' ' && !matches!(b, b'\t' | b'\n' | b'\r');
     let lone_cr = memchr::memchr_iter(b'\r', head)
         .any(|i| head.get(i + 1) != Some(&b'\n'));
-    if lone_cr || text.bytes().any(|b| control(b) || b == 0x7F) {
+    if lone_cr || !all_in(head, ALLOWED) {
         return None;
     }
     let mut out = Headers::default();
@@ -162,12 +161,10 @@ fn addresses(value: &str) -> Option<String> {
 /// `local@domain` of letters, digits and `._%+-` (`.-` in the domain).
 fn is_addr(s: &str) -> bool {
     let Some((local, domain)) = s.split_once('@') else { return false };
-    let local_ok = |b: u8| b.is_ascii_alphanumeric() || b"._%+-".contains(&b);
-    let domain_ok = |b: u8| b.is_ascii_alphanumeric() || b".-".contains(&b);
     !local.is_empty()
         && !domain.is_empty()
-        && local.bytes().all(local_ok)
-        && domain.bytes().all(domain_ok)
+        && all_in(local.as_bytes(), LOCAL)
+        && all_in(domain.as_bytes(), DOMAIN)
         && !local.starts_with('.')
         && !local.ends_with('.')
         && !local.as_bytes().windows(2).any(|w| w == b"..")
@@ -184,21 +181,24 @@ fn is_name(s: &str) -> bool {
 /// A subject with no encoded words, tabs, runs of spaces or whitespace
 /// but the space.
 fn subject(value: &str) -> Option<&str> {
-    let bytes = value.as_bytes();
-    let odd_pair = |w: &[u8]| w == b"=?" || w == b"  ";
+    // One pass over the bytes for `=?`, two spaces and tabs, with no
+    // early exit.
+    let mut prev = 0u8;
+    let mut odd = false;
+    for &b in value.as_bytes() {
+        odd |= (prev == b'=' && b == b'?') | (prev == b' ' && b == b' ');
+        odd |= b == b'\t';
+        prev = b;
+    }
     let odd_space = |c: char| c.is_whitespace() && c != ' ';
-    let plain = !bytes.windows(2).any(odd_pair)
-        && !bytes.contains(&b'\t')
-        && (value.is_ascii() || !value.chars().any(odd_space));
+    let plain = !odd && (value.is_ascii() || !value.chars().any(odd_space));
     plain.then_some(value)
 }
 
 /// `<id>` with no spaces or brackets inside: the id.
 fn message_id(value: &str) -> Option<&str> {
     let id = value.strip_prefix('<')?.strip_suffix('>')?;
-    let plain = !id.is_empty()
-        && id.bytes().all(|b| b.is_ascii_graphic())
-        && !id.bytes().any(|b| b"<>\"()\\".contains(&b));
+    let plain = !id.is_empty() && all_in(id.as_bytes(), ID);
     plain.then_some(id)
 }
 
@@ -257,8 +257,60 @@ fn trim(s: &str) -> &str {
 
 /// Letters, digits and `-_.+`.
 fn is_token(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.+".contains(&b))
+    !s.is_empty() && all_in(s.as_bytes(), TOKEN)
+}
+
+// Byte classes, one bit each in [`CLASSES`]: the checks above read one
+// table entry a byte instead of comparing against lists.
+/// Allowed anywhere in a block: not a control character but tab, CR and
+/// LF.
+const ALLOWED: u8 = 1;
+/// The local part of an address: letters, digits and `._%+-`.
+const LOCAL: u8 = 2;
+/// A domain: letters, digits and `.-`.
+const DOMAIN: u8 = 4;
+/// A Message-ID: printable ASCII but `<>"()\\`.
+const ID: u8 = 8;
+/// A token of a content type: letters, digits and `-_.+`.
+const TOKEN: u8 = 16;
+
+/// The classes of each byte value.
+static CLASSES: [u8; 256] = classes();
+
+const fn classes() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        let alnum = c.is_ascii_alphanumeric();
+        let mut bits = 0;
+        if c >= b' ' && c != 0x7F || matches!(c, b'\t' | b'\n' | b'\r') {
+            bits |= ALLOWED;
+        }
+        if alnum || matches!(c, b'.' | b'_' | b'%' | b'+' | b'-') {
+            bits |= LOCAL;
+        }
+        if alnum || matches!(c, b'.' | b'-') {
+            bits |= DOMAIN;
+        }
+        if c.is_ascii_graphic()
+            && !matches!(c, b'<' | b'>' | b'"' | b'(' | b')' | b'\\')
+        {
+            bits |= ID;
+        }
+        if alnum || matches!(c, b'-' | b'_' | b'.' | b'+') {
+            bits |= TOKEN;
+        }
+        t[b] = bits;
+        b += 1;
+    }
+    t
+}
+
+/// Whether every byte of `bytes` is of `class`. It reads every byte, with
+/// no early exit, so that the loop vectorises.
+fn all_in(bytes: &[u8], class: u8) -> bool {
+    bytes.iter().fold(class, |acc, &b| acc & CLASSES[usize::from(b)]) != 0
 }
 
 #[cfg(test)]
