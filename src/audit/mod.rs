@@ -312,7 +312,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 || !text.is_ascii() {
+    if !text.len().is_multiple_of(2) || !text.is_ascii() {
         return None;
     }
     (0..text.len())
@@ -816,11 +816,12 @@ pub fn verify(
             out.broken = Some(b);
             return Ok(out);
         }
-        if let Some((seq, line)) = &head {
-            if chain.next - 1 == *seq && bytes != *line {
-                out.broken = Some(Break::Truncated { seq: *seq });
-                return Ok(out);
-            }
+        if let Some((seq, line)) = &head
+            && chain.next - 1 == *seq
+            && bytes != *line
+        {
+            out.broken = Some(Break::Truncated { seq: *seq });
+            return Ok(out);
         }
     }
     out.broken = chain.end(head.as_ref().map(|(seq, _)| *seq));

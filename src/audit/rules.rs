@@ -184,7 +184,7 @@ impl Detector {
     /// Applies the rules to `event` and returns the alerts it raised.
     pub fn observe(&mut self, event: &Event) -> Vec<Alert> {
         self.observed += 1;
-        if self.observed % Self::SWEEP_EVERY == 0 {
+        if self.observed.is_multiple_of(Self::SWEEP_EVERY) {
             self.sweep();
         }
         let t = event.timestamp;

@@ -336,10 +336,10 @@ impl Verifier {
             return Err(TokenError::Expired);
         }
         for name in ["nbf", "iat"] {
-            if let Some(t) = seconds(name, TokenError::NotYetValid)? {
-                if t > now.saturating_add(self.skew) {
-                    return Err(TokenError::NotYetValid);
-                }
+            if let Some(t) = seconds(name, TokenError::NotYetValid)?
+                && t > now.saturating_add(self.skew)
+            {
+                return Err(TokenError::NotYetValid);
             }
         }
         Ok(())

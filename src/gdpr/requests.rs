@@ -488,16 +488,14 @@ pub fn rectification<S: Store, R: std::io::BufRead, W: std::io::Write>(
     now: u64,
 ) -> Result<RectificationAnswer, GdprError> {
     // An invalid value refuses the request, with its reason.
-    if let Change::Address { new, .. } = &change {
-        if let Some(problem) = address_problem(new) {
-            let reason =
-                format!("the new value is not a mail address: {problem}");
-            let d = decision(RequestState::Refused, now, &reason);
-            let open =
-                [RequestState::Verified, RequestState::PendingVerification];
-            requests.store.transition(id, &open, &d, None)?;
-            return Err(GdprError(reason));
-        }
+    if let Change::Address { new, .. } = &change
+        && let Some(problem) = address_problem(new)
+    {
+        let reason = format!("the new value is not a mail address: {problem}");
+        let d = decision(RequestState::Refused, now, &reason);
+        let open = [RequestState::Verified, RequestState::PendingVerification];
+        requests.store.transition(id, &open, &d, None)?;
+        return Err(GdprError(reason));
     }
     let request = match requests.begin(id, now)? {
         Started::Now(r) => r,

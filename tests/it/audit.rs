@@ -437,12 +437,15 @@ fn the_report_counts_without_details() {
 /// Event `i` of a month-long stream: 300 users, source addresses that
 /// change all the time, one event in 50 high-risk (a failed login).
 fn stream_event(i: u64) -> Event {
-    let kind =
-        if i % 50 == 0 { "authentication_failed" } else { "data_access" };
+    let kind = if i.is_multiple_of(50) {
+        "authentication_failed"
+    } else {
+        "data_access"
+    };
     let mut e = Event::new(kind, T0 + i * 2);
     e.user_id = Some(format!("user{}@example.com", i % 300));
     e.source_ip = Some(format!("198.51.{}.{}", (i / 256) % 256, i % 256));
-    if i % 50 == 0 {
+    if i.is_multiple_of(50) {
         e.risk_level = Risk::High;
     }
     e.details.insert("note".into(), json!("raw payload"));
