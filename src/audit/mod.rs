@@ -179,8 +179,10 @@ struct EventIn {
 }
 
 impl Event {
-    /// Reads an event from a JSON object as [`EventIn`] describes it,
-    /// timed `now` unless it says when.
+    /// Reads an event from a JSON object with the fields of [`Event`]:
+    /// `event_type` required, the others optional (`timestamp` as RFC
+    /// 3339, default `now`; `event_id` a fresh one; `risk_level` low);
+    /// unknown fields refused.
     ///
     /// # Errors
     ///

@@ -3,8 +3,9 @@
 //!
 //! [`export`] writes into a directory:
 //!
-//! - `part-NNNNNN.jsonl`: the [`Mention`]s found among one run of
-//!   [`Options::chunk_messages`] input messages, one JSON object a line
+//! - `part-NNNNNN.jsonl`: the mentions ([`super::Mention`]) found among
+//!   one run of [`Options::chunk_messages`] input messages, a JSON object
+//!   a line
 //!   (UTF-8); chunk `k` covers input messages `k * chunk_messages` up to
 //!   the next chunk's first, so the same input always makes the same
 //!   chunks;
