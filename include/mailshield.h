@@ -60,6 +60,11 @@
 // command line decodes a message file.
 #define MAILSHIELD_INPUT_MESSAGE 1
 
+// The buffer is one JSONL record (a JSON object, without its newline),
+// read as the command line reads a line of a JSONL file: fields `body`,
+// `subject` and `sender_email`, the record's `id` as the result's id.
+#define MAILSHIELD_INPUT_RECORD 2
+
 // Level 0: may be shared freely.
 #define MAILSHIELD_LEVEL_PUBLIC 0
 
@@ -711,7 +716,7 @@ void mailshield_keyset_free(mailshield_keyset *keys);
 
 // Scans one buffer: findings, keywords, level, the JSON line.
 //
-// `input` is `MAILSHIELD_INPUT_TEXT` or `MAILSHIELD_INPUT_MESSAGE`. On
+// `input` is a `MAILSHIELD_INPUT_` value (text, message, record). On
 // success `*out` is a new result for the caller to free with
 // [`mailshield_result_free`]; on failure it is null. A message that
 // cannot be fully decoded still gives a result, whose summary says

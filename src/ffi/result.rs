@@ -26,6 +26,10 @@ pub const MAILSHIELD_INPUT_TEXT: u32 = 0;
 /// The buffer is a raw RFC 5322 message, decoded into fields as the
 /// command line decodes a message file.
 pub const MAILSHIELD_INPUT_MESSAGE: u32 = 1;
+/// The buffer is one JSONL record (a JSON object, without its newline),
+/// read as the command line reads a line of a JSONL file: fields `body`,
+/// `subject` and `sender_email`, the record's `id` as the result's id.
+pub const MAILSHIELD_INPUT_RECORD: u32 = 2;
 
 /// Level 0: may be shared freely.
 pub const MAILSHIELD_LEVEL_PUBLIC: i32 = 0;
@@ -311,7 +315,9 @@ impl ResultHandle {
 /// Rejects an input kind that is not a `MAILSHIELD_INPUT_` value.
 pub(crate) fn check_kind(kind: u32) -> Outcome {
     match kind {
-        MAILSHIELD_INPUT_TEXT | MAILSHIELD_INPUT_MESSAGE => Ok(()),
+        MAILSHIELD_INPUT_TEXT
+        | MAILSHIELD_INPUT_MESSAGE
+        | MAILSHIELD_INPUT_RECORD => Ok(()),
         _ => Err(Error::new(
             Status::InvalidArgument,
             format!("unknown input kind {kind}"),
@@ -330,6 +336,9 @@ pub(crate) fn message(
     Ok(match kind {
         MAILSHIELD_INPUT_MESSAGE => {
             Message::from_raw(data, source, &Limits::default())
+        }
+        MAILSHIELD_INPUT_RECORD => {
+            crate::mail::jsonl::record(source, data, data.len())
         }
         _ => Message::from_text(data, source),
     })
@@ -358,7 +367,7 @@ pub(crate) fn scan_buffer(
     index: usize,
 ) -> Result<ResultHandle, Error> {
     check_kind(kind)?;
-    if kind == MAILSHIELD_INPUT_MESSAGE {
+    if kind != MAILSHIELD_INPUT_TEXT {
         return Ok(scan_message(engine, message(data, kind, index)?));
     }
     let fields = body_field(data);
@@ -373,7 +382,7 @@ pub(crate) fn scan_buffer(
 
 /// Scans one buffer: findings, keywords, level, the JSON line.
 ///
-/// `input` is `MAILSHIELD_INPUT_TEXT` or `MAILSHIELD_INPUT_MESSAGE`. On
+/// `input` is a `MAILSHIELD_INPUT_` value (text, message, record). On
 /// success `*out` is a new result for the caller to free with
 /// [`mailshield_result_free`]; on failure it is null. A message that
 /// cannot be fully decoded still gives a result, whose summary says

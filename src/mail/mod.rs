@@ -79,7 +79,7 @@ mod guard;
 mod headers;
 mod html;
 mod input;
-mod jsonl;
+pub(crate) mod jsonl;
 mod lines;
 mod mbox;
 mod mime;
