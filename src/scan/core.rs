@@ -776,3 +776,94 @@ fn alnum_before(text: &[u8], i: usize) -> bool {
 fn alnum_at(text: &[u8], i: usize) -> bool {
     i < text.len() && is_alnum(decode(text, i).0)
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::engine::Engine;
+
+    /// Values the `default` pack and the example pack detect, text around
+    /// them, and bytes that are not UTF-8.
+    const PIECES: &[&[u8]] = &[
+        b"ana@example.com",
+        b"Bo.Li+x@mail.example.org",
+        b"4111 1111 1111 1111",
+        b"4111-1111-1111-1111",
+        b"SSN 536-90-1234",
+        b"536-90-1234",
+        b"call (415) 555-0132",
+        b"+44 20 7946 0958",
+        b"192.0.2.7",
+        b"2001:db8::1",
+        b"DE89 3704 0044 0532 0130 00",
+        b"password: hunter2xyz",
+        b"AKIAIOSFODNN7EXAMPLE",
+        b"eb_2db728971d9b640e_c92P2-zHd3OC2pYwL82",
+        b"EMP-123456",
+        b"-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAKj34Gkx\n\
+          -----END RSA PRIVATE KEY-----",
+        b"caf\xc3\xa9 ",
+        b"\xff",
+        b" ",
+        b"\n",
+        b"lorem ipsum ",
+        b"0123",
+        b"-",
+        b"@",
+        b".",
+        b":",
+    ];
+
+    fn text() -> impl Strategy<Value = Vec<u8>> {
+        (0usize..70, proptest::collection::vec(0..PIECES.len(), 0..40))
+            .prop_map(|(pad, picks)| {
+                let mut t = b"x".repeat(pad);
+                for i in picks {
+                    t.extend_from_slice(PIECES[i]);
+                    t.push(b' ');
+                }
+                t
+            })
+    }
+
+    /// The oracle: each detector's own automaton over the whole buffer,
+    /// every leftmost-first match, no triggers, runs or prefixes.
+    fn naive(engine: &Engine, text: &[u8]) -> Vec<(usize, Span)> {
+        let mut out = Vec::new();
+        for (d, det) in engine.inner().detectors.iter().enumerate() {
+            for m in det.regex.find_iter(text) {
+                out.push((d, Span { start: m.start(), end: m.end() }));
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
+    /// The `default` pack and the example pack, compiled once.
+    static ENGINES: std::sync::LazyLock<[Engine; 2]> =
+        std::sync::LazyLock::new(|| {
+            let toml = include_str!("../../examples/custom-pack.toml");
+            let pack = crate::rules::Pack::from_toml("custom-pack.toml", toml)
+                .unwrap();
+            [Engine::builtin("default").unwrap(), Engine::new(pack).unwrap()]
+        });
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// HOSTILE-INPUTS 9: what the candidate scan finds equals what
+        /// a plain search of the whole buffer finds, detector by detector.
+        #[test]
+        fn candidate_scan_equals_a_plain_search(text in text()) {
+            for engine in ENGINES.iter() {
+                let mut scratch = engine.scratch();
+                let mut got =
+                    raw_scan(engine.inner(), &mut scratch, &text, false);
+                got.sort_unstable();
+                prop_assert_eq!(got, naive(engine, &text));
+            }
+        }
+    }
+}

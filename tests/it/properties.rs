@@ -13,6 +13,8 @@
 //! between bytes, code points and UTF-16 is tested beside its code
 //! (`src/ffi/view.rs`).
 
+use std::sync::LazyLock;
+
 use mailshield::engine::Engine;
 use mailshield::protect::{Cipher, Options, mask, protect, redact};
 use mailshield::rules::{FieldRole, Operator, Pack};
@@ -106,19 +108,20 @@ fn reference(engine: &Engine, text: &[u8], findings: &[Finding]) -> Vec<u8> {
     out
 }
 
-/// The `default` pack, and the example pack (masks, a dropped detector).
-fn engines() -> [Engine; 2] {
+/// The `default` pack, and the example pack (masks, a dropped detector),
+/// compiled once.
+static ENGINES: LazyLock<[Engine; 2]> = LazyLock::new(|| {
     let text = include_str!("../../examples/custom-pack.toml");
     let pack = Pack::from_toml("custom-pack.toml", text).unwrap();
     [Engine::builtin("default").unwrap(), Engine::new(pack).unwrap()]
-}
+});
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(200))]
+    #![proptest_config(ProptestConfig::with_cases(500))]
 
     #[test]
     fn one_pass_protection_equals_the_reference(text in message()) {
-        for engine in engines() {
+        for engine in ENGINES.iter() {
             let fields = [Field::new("body", FieldRole::Body, &text)];
             let opts = Options {
                 cipher: Cipher::None,
@@ -126,14 +129,14 @@ proptest! {
                 message_id: b"m1",
                 level: None,
             };
-            let p = protect(&engine, &fields, &opts).unwrap();
+            let p = protect(engine, &fields, &opts).unwrap();
             let findings = &p.scan.findings;
             // Sorted, disjoint and inside the text.
             for w in findings.windows(2) {
                 prop_assert!(w[0].span.end <= w[1].span.start, "{w:?}");
             }
             prop_assert!(findings.iter().all(|f| f.span.end <= text.len()));
-            let want = reference(&engine, &text, findings);
+            let want = reference(engine, &text, findings);
             prop_assert_eq!(
                 String::from_utf8_lossy(&p.body),
                 String::from_utf8_lossy(&want)
@@ -142,12 +145,12 @@ proptest! {
     }
 }
 
-/// The `default` pack with a window of 256 bytes.
-fn small_window() -> Engine {
+/// The `default` pack with a window of 256 bytes, compiled once.
+static SMALL_WINDOW: LazyLock<Engine> = LazyLock::new(|| {
     let mut pack = Pack::builtin("default").unwrap();
     pack.max_match_len = 256;
     Engine::new(pack).unwrap()
-}
+});
 
 /// Feeds `text` cut at `cuts` (sorted) and checks findings, keywords and
 /// redacted output against one scan and one redaction of the whole.
@@ -179,7 +182,7 @@ fn stream_equals_one_shot(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(200))]
+    #![proptest_config(ProptestConfig::with_cases(500))]
 
     #[test]
     fn streaming_equals_one_shot_at_any_split_points(
@@ -190,7 +193,7 @@ proptest! {
         let mut cuts: Vec<usize> =
             picks.iter().map(|i| i.index(text.len() + 1)).collect();
         cuts.sort_unstable();
-        stream_equals_one_shot(&small_window(), &text, &cuts)?;
+        stream_equals_one_shot(&SMALL_WINDOW, &text, &cuts)?;
     }
 }
 
@@ -198,7 +201,7 @@ proptest! {
 fn streaming_equals_one_shot_at_every_split_point() {
     // Every value of the pieces, three times, after 61 bytes of padding:
     // more than four windows of 256 bytes, each cut tried as the seam.
-    let engine = small_window();
+    let engine = &*SMALL_WINDOW;
     let mut text = b"x".repeat(61);
     for _ in 0..3 {
         for p in PIECES {
@@ -209,7 +212,7 @@ fn streaming_equals_one_shot_at_every_split_point() {
     assert!(text.len() > 4 * 256, "{}", text.len());
     assert!(engine.scan(&text).findings.len() > 20);
     for cut in 0..=text.len() {
-        stream_equals_one_shot(&engine, &text, &[cut])
+        stream_equals_one_shot(engine, &text, &[cut])
             .unwrap_or_else(|e| panic!("cut at {cut}: {e}"));
     }
 }
