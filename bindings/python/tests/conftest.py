@@ -11,7 +11,9 @@ there.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,7 @@ import mailshield
 REPO = Path(__file__).resolve().parents[3]
 SHARED = REPO.parent / "shared"
 PARITY = REPO / "tests" / "data" / "parity"
+EXAMPLES = REPO / "examples"
 
 # The Fernet key the adapter tests give the command line (as
 # MAILSHIELD_KEY) and the binding (KeySet.from_fernet_key).
@@ -98,3 +101,52 @@ def fernet_keys():
     """The key set of ``FERNET_KEY``, closed after the test."""
     with mailshield.KeySet.from_fernet_key(FERNET_KEY) as keys:
         yield keys
+
+
+# The slice of ../shared/corpus/real the cluster jobs scan: folders of
+# single messages (no mbox files, no names Spark hides).
+REAL_SLICE = ("cpython-test-email", "mikel-mail")
+
+# Lines added to the generated JSONL so that line numbers, ids and
+# errors are put to the test: a blank line, a CRLF ending, a record
+# without an id, one with other keys, one that is not JSON.
+ODD_LINES = (
+    b"",
+    b'{"id": "crlf-1", "body": "call (415) 555-0134"}\r',
+    b'{"subject": "no id", "body": "ssn 536-90-1234"}',
+    b'{"id": "extra-1", "body": "mail ana@example.com", "team": "x"}',
+    b"   ",
+    b'{"id": "broken", "body": ',
+)
+
+
+@pytest.fixture(scope="session")
+def backfill_corpus(shared, tmp_path_factory) -> tuple[Path, Path]:
+    """The cluster jobs' input: a generated JSONL of a few hundred
+    records (with ``ODD_LINES`` among them) and a folder holding a slice
+    of the real mail. Generated once per session."""
+    top = tmp_path_factory.mktemp("backfill-corpus")
+    gen = top / "gen.jsonl"
+    subprocess.run(
+        [sys.executable, str(shared / "tools" / "gen_corpus.py"),
+         "--seed", "11", "--size-mb", "0.6", "--out", str(gen)],
+        check=True, capture_output=True, timeout=300,
+    )
+    lines = gen.read_bytes().split(b"\n")[:-1]
+    for i, odd in enumerate(ODD_LINES):
+        lines.insert(7 + 23 * i, odd)
+    mail = top / "mail.jsonl"
+    mail.write_bytes(b"\n".join(lines) + b"\n")
+    real = top / "real"
+    for name in REAL_SLICE:
+        shutil.copytree(shared / "corpus" / "real" / name, real / name)
+    return mail, real
+
+
+@pytest.fixture(scope="session")
+def backfill_keys(cli, tmp_path_factory) -> Path:
+    """A key set made by ``mailshield keygen``."""
+    path = tmp_path_factory.mktemp("backfill-keys") / "keys.json"
+    done = cli("keygen", "--out", str(path))
+    assert done.returncode == 0, done.stderr
+    return path

@@ -76,6 +76,9 @@ PACKAGED_NAMES = ("libmailshield.so", "libmailshield.dylib", "mailshield.dll")
 
 INPUT_TEXT = 0
 INPUT_MESSAGE = 1
+# A JSONL record; a library from before it refuses it as an unknown
+# kind (INVALID_ARGUMENT), which the ABI version does not tell apart.
+INPUT_RECORD = 2
 
 LEVEL_PUBLIC = 0
 LEVEL_INTERNAL = 1

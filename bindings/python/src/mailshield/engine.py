@@ -4,14 +4,21 @@
 ``seed``), ``Engine(toml=...)`` a custom one (SPEC section 2.3). An
 engine is thread-safe: share one between all threads. Every scan call
 releases the GIL while the library works, so threads scan in parallel.
+An engine cannot be pickled: a process that needs one (a Spark or Dask
+worker) builds its own from a ``mailshield.cluster.EngineSpec``.
 
 The calls:
 
 - ``scan(text)``: one text, the one field ``body``;
 - ``scan_message(raw)``: a raw RFC 5322 message, decoded into fields as
   the command line decodes a message file;
-- ``scan_batch(texts)``: many texts (or raw messages) in one call,
-  scanned on every core inside the library;
+- ``scan_record(line)``: one JSONL record, read as the command line
+  reads a line of a ``.jsonl`` file (fields ``body``, ``subject``,
+  ``sender_email``; the record's ``id``);
+- ``scan_batch(texts)``: many texts (or raw messages, or records) in one
+  call, scanned on every core inside the library;
+- ``scan_lines(items)``: the same batch, giving only each result's JSON
+  line (what ``mailshield scan`` prints), the cheapest way to plain data;
 - ``protect(text)``: scan, redact and (where the level's policy says)
   seal, in one pass;
 - ``stream()``: a ``Stream`` that is fed one message in pieces.
@@ -38,7 +45,7 @@ from ctypes import byref, c_void_p
 
 from . import _native as n
 from ._handle import Handle
-from ._read import Batch, read_whole
+from ._read import Batch, read_whole, reader
 from .keys import Cipher, KeySet, to_bytes
 from .result import Level, Protected, ScanResult
 
@@ -60,6 +67,35 @@ def _encode(text: str | bytes) -> tuple[bytes, bool]:
     if isinstance(text, (bytearray, memoryview)):
         return bytes(text), False
     raise TypeError(f"expected str or bytes, not {type(text).__name__}")
+
+
+def _encode_all(
+    items: Sequence[str | bytes],
+) -> tuple[list[bool], list[bytes]]:
+    """Whether each item is a ``str``, and the bytes of each.
+
+    Raises:
+        as ``_encode``.
+    """
+    # PERF: whole-list operations, not a Python call per str.
+    chars = [isinstance(t, str) for t in items]
+    data = [
+        t.encode() if c else _encode(t)[0] for t, c in zip(items, chars)
+    ]
+    return chars, data
+
+
+def _batch_kind(messages: bool, records: bool) -> int:
+    """The input kind of a batch.
+
+    Raises:
+        ``TypeError`` when both are asked for.
+    """
+    if messages and records:
+        raise TypeError("give messages or records, not both")
+    if messages:
+        return n.INPUT_MESSAGE
+    return n.INPUT_RECORD if records else n.INPUT_TEXT
 
 
 class Engine(Handle):
@@ -160,6 +196,23 @@ class Engine(Handle):
         data, _ = _encode(raw)
         return self._scan_one(data, n.INPUT_MESSAGE, False, None, json)
 
+    def scan_record(
+        self, line: str | bytes, *, json: bool = False
+    ) -> ScanResult:
+        """Scans one JSONL record: a JSON object, without its newline.
+
+        The record is read as ``mailshield scan`` reads a line of a
+        ``.jsonl`` file: ``body``, ``subject`` and ``sender_email`` are
+        the fields (each when it is a string), ``id`` the result's id,
+        other keys are not scanned. Offsets are bytes into each field's
+        UTF-8 text (``result.fields``). A line that is not a JSON object,
+        or whose scanned keys are not strings, gives a result with no
+        fields, ``complete`` false and an error naming the cause (never
+        a value); it does not raise.
+        """
+        data, _ = _encode(line)
+        return self._scan_one(data, n.INPUT_RECORD, False, None, json)
+
     def _scan_one(self, data, kind, chars, text, json) -> ScanResult:
         lib = self._lib
         out = c_void_p()
@@ -181,6 +234,7 @@ class Engine(Handle):
         texts: Sequence[str | bytes] | Iterable[str | bytes],
         *,
         messages: bool = False,
+        records: bool = False,
         json: bool = False,
     ) -> list[ScanResult]:
         """Scans many texts in one call, on every core of the library's
@@ -188,8 +242,10 @@ class Engine(Handle):
 
         Each item is a ``str`` (code point offsets) or ``bytes`` (byte
         offsets); with ``messages=True`` each is a raw message, as for
-        ``scan_message``. The ``i``-th result's id is ``-#i`` unless the
-        message has a Message-ID.
+        ``scan_message``, with ``records=True`` a JSONL record, as for
+        ``scan_record`` (byte offsets into decoded fields either way).
+        The ``i``-th result's id is ``-#i`` unless the message has a
+        Message-ID or the record an ``id``.
 
         Each result is copied out of the library the first time it is
         used (see ``ScanResult``), so the call itself costs little more
@@ -199,21 +255,73 @@ class Engine(Handle):
         Memory: the inputs are copied once into one buffer for the call.
         The library's batch (about the size of the inputs, plus what was
         found) lives until every result has been read whole or dropped.
+
+        Raises:
+            ``TypeError`` when both ``messages`` and ``records`` are
+            given, or an item is not text or bytes.
         """
         items = texts if isinstance(texts, Sequence) else list(texts)
-        count = len(items)
-        if count == 0:
+        if not items:
             return []
-        kind = n.INPUT_MESSAGE if messages else n.INPUT_TEXT
+        kind = _batch_kind(messages, records)
+        chars, data = _encode_all(items)
+        if kind != n.INPUT_TEXT:
+            chars = [False] * len(items)  # byte offsets into fields
+        ptr = self._scan_native(data, kind)
+        # The body of each text result: the input itself, as bytes for
+        # a bytes-like one.
+        bodies = (
+            None
+            if kind != n.INPUT_TEXT
+            else [t if c else d for t, c, d in zip(items, chars, data)]
+        )
+        batch = Batch(self._lib, ptr, self, bodies, chars, json)
+        return batch.results()
 
-        # UTF-8 of every item, in one buffer the input array points into.
+    def scan_lines(
+        self,
+        items: Sequence[str | bytes] | Iterable[str | bytes],
+        *,
+        messages: bool = False,
+        records: bool = False,
+    ) -> list[str]:
+        """Scans many items in one call, as ``scan_batch``, and gives
+        each result's JSON line: the SPEC 6.1 record ``mailshield scan``
+        prints, without its newline.
+
+        The lines are all a caller gets: no ``ScanResult`` is built, so
+        this costs two ctypes calls and one decoded text per item over
+        the library's scan. The ``i``-th line's ``id`` is ``-#i`` and its
+        ``source`` is ``{"path": "-", "index": i}`` unless the message
+        has a Message-ID or the record an ``id``; offsets are bytes, as
+        the command line gives them.
+
+        Raises:
+            as ``scan_batch``.
+        """
+        items = items if isinstance(items, Sequence) else list(items)
+        if not items:
+            return []
+        kind = _batch_kind(messages, records)
+        _, data = _encode_all(items)
+        ptr = self._scan_native(data, kind)
+        try:
+            read = reader(self._lib)
+            return [
+                read.json(read.get(ptr, i)) for i in range(len(data))
+            ]
+        finally:
+            self._lib.batch_free(ptr)
+
+    def _scan_native(self, data: list[bytes], kind: int) -> int:
+        """The library's batch over ``data``, for the caller to free.
+
+        Raises:
+            the library's error when the call fails.
+        """
+        # One buffer the input array points into.
         # PERF: whole-list operations, not a Python call per item.
-        chars = [isinstance(t, str) for t in items]
-        data = [
-            t.encode() if c else _encode(t)[0] for t, c in zip(items, chars)
-        ]
-        if messages:
-            chars = [False] * count  # byte offsets into decoded fields
+        count = len(data)
         blob = b"".join(data)
         lengths = array(n.SIZE_T, map(len, data))
         starts = itertools.accumulate(lengths, initial=n.address_of(blob))
@@ -222,6 +330,7 @@ class Engine(Handle):
         pairs[1::2] = lengths
         inputs = (n.Bytes * count).from_buffer(pairs)
 
+        # The call, the engine borrowed.
         lib = self._lib
         out = c_void_p()
         ptr = self._acquire()
@@ -230,15 +339,7 @@ class Engine(Handle):
         finally:
             self._release()
         del blob, inputs, pairs
-        # The body of each text result: the input itself, as bytes for
-        # a bytes-like one.
-        bodies = (
-            None
-            if messages
-            else [t if c else d for t, c, d in zip(items, chars, data)]
-        )
-        batch = Batch(lib, out.value or 0, self, bodies, chars, json)
-        return batch.results()
+        return out.value or 0
 
     def protect(
         self,
@@ -297,6 +398,26 @@ class Engine(Handle):
             level, json,
         )
 
+    def protect_record(
+        self,
+        line: str | bytes,
+        *,
+        keys: KeySet | None = None,
+        cipher: Cipher = Cipher.AES_256_GCM,
+        message_id: str | None = None,
+        level: Level | None = None,
+        json: bool = False,
+    ) -> Protected:
+        """As ``protect``, for one JSONL record (see ``scan_record``), as
+        ``mailshield protect`` protects a line of a ``.jsonl`` file: the
+        body (and under ``default`` the subject) come back as ``bytes``.
+        """
+        data, _ = _encode(line)
+        return self._protect(
+            data, n.INPUT_RECORD, False, None, keys, cipher, message_id,
+            level, json,
+        )
+
     def _protect(
         self, data, kind, chars, text, keys, cipher, message_id, level,
         json,
@@ -341,6 +462,15 @@ class Engine(Handle):
             return _protected(lib, out.value, result, chars)
         finally:
             lib.result_free(out)
+
+    def __reduce__(self):
+        # N.B. a handle is a pointer into this process: refuse plainly
+        # instead of failing on a lock deep inside pickle.
+        raise TypeError(
+            "a mailshield.Engine cannot be pickled; send a "
+            "mailshield.cluster.EngineSpec and build the engine where it "
+            "is used (EngineSpec.engine())"
+        )
 
     def stream(self) -> Stream:
         """A streaming scanner over one message's body; see ``Stream``."""
