@@ -144,7 +144,7 @@ fn scan(piece: &[u8], len: usize, kind: u32) {
     // SAFETY: `ptr` holds `len` readable bytes (or is null with 0).
     let status =
         unsafe { mailshield_scan(h.engine, ptr, len, kind, &mut out) };
-    if kind > MAILSHIELD_INPUT_MESSAGE {
+    if kind > MAILSHIELD_INPUT_RECORD {
         assert_eq!(status, Status::InvalidArgument);
         assert!(out.is_null());
         return;
@@ -399,7 +399,7 @@ fuzz_target!(|data: &[u8]| {
             scan(p, len, kind);
         }
     }
-    scan(&[], 0, 2 + u32::from(ctl >> 7));
+    scan(&[], 0, MAILSHIELD_INPUT_RECORD + 1 + u32::from(ctl >> 7));
     protect_piece(parts[parts.len() - 1], kind, MAILSHIELD_CIPHER_NONE);
     protect_piece(parts[0], kind, MAILSHIELD_CIPHER_AES_256_GCM);
     batch(&parts, kind);
