@@ -19,7 +19,9 @@ use std::time::{Duration, Instant};
 
 use mailshield::engine::Engine;
 use mailshield::mail::{Limits, parse};
-use mailshield::rules::Pack;
+use mailshield::protect::{Cipher, Options, protect};
+use mailshield::rules::{FieldRole, Pack};
+use mailshield::scan::Field;
 use serde_json::Value;
 
 use crate::support::{TempDir, require};
@@ -903,18 +905,14 @@ fn nothing_is_truncated_and_case_does_not_hide_a_value() {
     let mut body = "é".repeat(11_000);
     body += "4111 1111 1111 1111 ALICE@EXAMPLE.COM ";
     body += &"x".repeat(12_000 - body.chars().count());
-    let fields = [mailshield::scan::Field::new(
-        "body",
-        mailshield::rules::FieldRole::Body,
-        body.as_bytes(),
-    )];
-    let opts = mailshield::protect::Options {
-        cipher: mailshield::protect::Cipher::None,
+    let fields = [Field::new("body", FieldRole::Body, body.as_bytes())];
+    let opts = Options {
+        cipher: Cipher::None,
         keys: None,
         message_id: b"m1",
         level: None,
     };
-    let p = mailshield::protect::protect(&engine, &fields, &opts).unwrap();
+    let p = protect(&engine, &fields, &opts).unwrap();
     let want = format!(
         "{}[CREDIT_CARD_REDACTED] [EMAIL_REDACTED] {}",
         "é".repeat(11_000),
