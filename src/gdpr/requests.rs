@@ -30,15 +30,21 @@
 //! the request owes: shred the subject's audit pseudonym key, mark the
 //! subject's data in unexpired backups beyond use until each backup
 //! expires, queue an Art. 19 notification per recipient named in the
-//! subject's processing records, and answer with what was erased and what
-//! was retained.
+//! subject's processing records, remove those records, and answer with
+//! what was erased and what was retained.
 //!
-//! Limitations: the excess count and the insert are two store calls, so
-//! two requests received at the same instant may both pass the limit.
-//! Notifications are queued, not sent: the host sends them. The archive
-//! copy is written beside the archive; the host swaps it in with one
-//! rename, so a reader that opened the archive before reads the old one
-//! whole, and one that opens it after reads the new one (never a mix).
+//! What the store keeps of an erased subject, on purpose: the request
+//! itself (its address, to show the request was answered, Art. 5(2)),
+//! and the beyond-use marks (so that a restored backup is erased again
+//! before use).
+//!
+//! Limitations: the excess count and the insert are two store calls, so two
+//! requests received at the same instant may both pass the limit.
+//! Notifications are queued, not sent: the host sends them. API keys made for
+//! the subject (a `user_id` of theirs) are the host's to revoke. The archive
+//! copy is written beside the archive; the host swaps it in with one rename,
+//! so a reader that opened the archive before reads the old one whole, and one
+//! that opens it after reads the new one (never a mix).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -380,6 +386,8 @@ pub struct ErasureAnswer {
     pub backups_beyond_use: Vec<BeyondUse>,
     /// Art. 19 notifications queued.
     pub notifications: Vec<Notification>,
+    /// The subject's processing records removed from the store.
+    pub processing_records_removed: u64,
 }
 
 /// Answers erasure request `id`: copies the mbox `input` to `out` without
@@ -430,6 +438,8 @@ pub fn erasure<S: Store>(
         pseudonym_key_shredded: store.shred_pseudonym_key(subject)?,
         backups_beyond_use: store.mark_beyond_use(subject, id, now)?,
         notifications: requests.notify(id, subject, "erasure", now)?,
+        // N.B. After the recipients were read from them.
+        processing_records_removed: store.remove_processing(subject)?,
     };
     let outcome =
         serde_json::to_value(&answer).map_err(|e| GdprError(e.to_string()))?;

@@ -261,6 +261,14 @@ pub trait Store: Send + Sync {
         subject: &str,
     ) -> Result<Vec<ProcessingRecord>, StoreError>;
 
+    /// Removes the processing records of `subject` (erasure); returns how
+    /// many were removed.
+    ///
+    /// # Errors
+    ///
+    /// When the store cannot be written.
+    fn remove_processing(&self, subject: &str) -> Result<u64, StoreError>;
+
     /// Moves the processing records of `old` to `new` (rectification);
     /// returns how many moved.
     ///

@@ -366,6 +366,17 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
+    fn remove_processing(&self, subject: &str) -> Result<u64, StoreError> {
+        let n = self
+            .conn()
+            .execute(
+                "DELETE FROM processing WHERE subject = ?1",
+                params![subject],
+            )
+            .map_err(|e| StoreError::new("remove processing records", e))?;
+        Ok(n as u64)
+    }
+
     fn rename_subject(&self, old: &str, new: &str) -> Result<u64, StoreError> {
         const WHAT: &str = "move processing records";
         let fail = |e| StoreError::new(WHAT, e);

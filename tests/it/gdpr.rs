@@ -420,6 +420,9 @@ fn an_erasure_marks_backups_notifies_recipients_and_lists_what_it_kept() {
     );
     assert!(answer.notifications.iter().all(|n| n.kind == "erasure"));
     assert_eq!(r.store().notifications().unwrap(), answer.notifications);
+    // The store no longer holds what it processed about her.
+    assert_eq!(answer.processing_records_removed, 2);
+    assert!(r.store().processing_of("alice@example.com").unwrap().is_empty());
     let done = r.store().request("e1").unwrap().unwrap();
     assert_eq!(done.state, RequestState::Completed);
 }
