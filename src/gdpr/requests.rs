@@ -420,16 +420,30 @@ pub fn erasure<S: Store>(
         }
     };
 
-    // The archive, then what the erasure owes.
-    let report = match super::erase(matcher, input, holds, out) {
-        Ok(r) => r,
-        Err(e) => {
+    // A failure gives the request back, to be tried again.
+    // N.B. A retry after a failure past the rewrite may queue a
+    // notification or mark a backup twice; it never skips one.
+    owe_erasure(requests, &request, matcher, input, holds, out, now).or_else(
+        |e| {
             requests.abandon(id, now)?;
-            return Err(e);
-        }
-    };
+            Err(e)
+        },
+    )
+}
+
+/// The archive, then what the erasure owes, then the answer recorded.
+fn owe_erasure<S: Store>(
+    requests: &Requests<S>,
+    request: &RequestRecord,
+    matcher: &Matcher,
+    input: impl std::io::BufRead,
+    holds: &std::collections::HashMap<String, String>,
+    out: &mut impl std::io::Write,
+    now: u64,
+) -> Result<ErasureAnswer, GdprError> {
+    let report = super::erase(matcher, input, holds, out)?;
     let store = requests.store();
-    let subject = &request.subject;
+    let (id, subject) = (request.id.as_str(), request.subject.as_str());
     let answer = ErasureAnswer {
         request: id.to_string(),
         status: "completed".into(),
@@ -519,22 +533,29 @@ pub fn rectification<S: Store, R: std::io::BufRead, W: std::io::Write>(
         }
     };
 
-    // The change itself.
+    // A failure gives the request back, to be tried again.
+    owe_rectification(requests, &request, change, now).or_else(|e| {
+        requests.abandon(id, now)?;
+        Err(e)
+    })
+}
+
+/// The change, then the notifications, then the answer recorded.
+fn owe_rectification<S: Store, R: std::io::BufRead, W: std::io::Write>(
+    requests: &Requests<S>,
+    request: &RequestRecord,
+    change: Change<'_, R, W>,
+    now: u64,
+) -> Result<RectificationAnswer, GdprError> {
     let store = requests.store();
+    let id = request.id.as_str();
     let mut subject = request.subject.clone();
     let (rectified, records_moved, statement) = match change {
         Change::Address { new, matcher, input, out } => {
-            match super::rectify(matcher, input, new, out) {
-                Ok(report) => {
-                    let moved = store.rename_subject(&subject, new)?;
-                    subject = new.to_string();
-                    ([report.changed, report.rebuilt].concat(), moved, None)
-                }
-                Err(e) => {
-                    requests.abandon(id, now)?;
-                    return Err(e);
-                }
-            }
+            let report = super::rectify(matcher, input, new, out)?;
+            let moved = store.rename_subject(&subject, new)?;
+            subject = new.to_string();
+            ([report.changed, report.rebuilt].concat(), moved, None)
         }
         Change::Statement(text) => (Vec::new(), 0, Some(text.to_string())),
     };

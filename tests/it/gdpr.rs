@@ -812,3 +812,28 @@ fn erasure_shreds_the_audit_pseudonym_and_the_chain_still_verifies() {
     assert!(!users().contains(&after));
     assert_eq!(pseudonyms.of("bob@example.org").unwrap(), bob);
 }
+
+// HOSTILE 124: an erasure whose archive cannot be read gives the request
+// back: it is not left "being answered" for ever, and a retry completes.
+#[test]
+fn a_failed_erasure_can_be_tried_again() {
+    let r = requests();
+    r.receive("e1", "erasure", "alice@example.com", ALICE, T0).unwrap();
+    let m = Matcher::new(&alice()).unwrap();
+    let holds = HashMap::new();
+    // One message over the size limit cannot be copied whole.
+    let mut big =
+        b"From sender Thu Dec  3 10:00:00 2026\nSubject: x\n\n".to_vec();
+    big.resize(big.len() + (65 << 20), b'a');
+    let mut out = Vec::new();
+    let err = erasure(&r, "e1", &m, big.as_slice(), &holds, &mut out, T0);
+    assert!(err.is_err());
+    let back = r.store().request("e1").unwrap().unwrap();
+    assert_eq!(back.state, RequestState::Verified);
+    assert!(r.store().notifications().unwrap().is_empty());
+    let mut out = Vec::new();
+    let answer =
+        erasure(&r, "e1", &m, archive().as_slice(), &holds, &mut out, T0 + 1)
+            .unwrap();
+    assert_eq!(answer.status, "completed");
+}
