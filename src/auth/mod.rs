@@ -532,4 +532,42 @@ mod tests {
         let medians = times.each_mut().map(median);
         println!("mean ns: {means:.0?}, median ns: {medians:.0?}");
     }
+
+    // HOSTILE 86, without a checksum: the default pack's secret detector
+    // finds every generated key whole, and no near-miss of its shape.
+    #[test]
+    fn the_default_pack_finds_generated_keys_and_not_near_misses() {
+        let engine = crate::engine::Engine::builtin("default").unwrap();
+        let found = |text: &str| -> Vec<(String, String)> {
+            let pack = engine.pack();
+            engine
+                .scan(text.as_bytes())
+                .findings
+                .iter()
+                .map(|f| {
+                    let name = pack.entities[f.entity].name.clone();
+                    (name, text[f.span.start..f.span.end].to_string())
+                })
+                .collect()
+        };
+        let k = keys();
+        for i in 0..50 {
+            let key = k.create("u1", &perms(), T0 + i).unwrap();
+            let text = format!("the key is {key} for the build");
+            assert_eq!(found(&text), [("API_KEY".to_string(), key.clone())]);
+            let (id, secret) = (&key[3..19], &key[20..]);
+            for near in [
+                format!("eb_{}_{secret}", id.to_uppercase()),
+                format!("eb_{id}_{}", &secret[..42]),
+                format!("eb-{id}_{secret}"),
+            ] {
+                let text = format!("the key is {near} for the build");
+                let hits = found(&text);
+                assert!(
+                    hits.iter().all(|(n, _)| n != "API_KEY"),
+                    "{near}: {hits:?}"
+                );
+            }
+        }
+    }
 }
