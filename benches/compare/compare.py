@@ -374,6 +374,10 @@ class PyRunner:
         self.chunks = [indexes[k:k + step]
                        for k in range(0, len(indexes), step)]
         self.expected = sum(self.engine.count(i) for i in indexes)
+        # One untimed round in each pool, so that every worker's engine
+        # is warm (mailshield's and Hyperscan's threads are warmed too).
+        for n in self.pools:
+            self.run(n)
 
     def run(self, threads):
         t0 = time.perf_counter()

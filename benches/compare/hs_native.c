@@ -14,7 +14,8 @@
  * prototype), messages handed out in chunks of 64 through an atomic
  * counter. The callback only counts matches (and, with --spans, records
  * them in the first round). --no-som drops the start-of-match flag, which
- * is what lets Hyperscan run fastest. Prints one JSON line: rounds in
+ * is what lets Hyperscan run fastest. One untimed round comes first.
+ * Prints one JSON line: rounds in
  * seconds, the median, MB/s at the median (MB = 10^6 bytes) and the match
  * count of one round.
  */
@@ -264,10 +265,13 @@ int main(int argc, char **argv)
     struct spans *per_body =
         spans_path ? calloc(body_count, sizeof *per_body) : NULL;
 
-    /* Timed rounds; spans are recorded in the first only. */
-    double *secs = calloc((size_t)rounds, sizeof *secs);
+    /*
+     * Timed rounds, after one untimed round that warms the threads'
+     * scratch; spans are recorded in the warm-up round.
+     */
+    double *secs = calloc((size_t)rounds + 1, sizeof *secs);
     unsigned long long matches = 0;
-    for (int r = 0; r < rounds; r++) {
+    for (int r = 0; r <= rounds; r++) {
         atomic_store(&next_body, 0);
         for (int t = 0; t < threads; t++) {
             w[t].matches = 0;
@@ -288,6 +292,7 @@ int main(int argc, char **argv)
     }
     if (per_body)
         write_spans(spans_path, per_body);
+    secs++; /* the warm-up round */
 
     /* Report. */
     printf("{\"engine\": \"hyperscan-native\", \"som\": %s, "
