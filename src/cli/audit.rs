@@ -1,20 +1,33 @@
-//! `mailshield audit log|verify|report` over a hash-chained log file.
+//! `mailshield audit log|verify|report` over a MAC-chained log file.
 //!
-//! The checkpoint key is derived from the key set (`--key-file` or
-//! `MAILSHIELD_KEY`); the head file is `<log>.head`.
+//! The checkpoint key (the root of the log's evolving epoch keys) is
+//! derived from the key set (`--key-file` or `MAILSHIELD_KEY`); the head
+//! file is `<log>.head`. `log --pseudonymize` writes users as keyed
+//! pseudonyms whose keys the store holds and erasure shreds; `report
+//! --pseudonymize` shows users as pseudonyms keyed by the key set.
+//!
+//! Limitations: `audit log` loads the whole key set, so the writer holds
+//! the root and forward security does not cover a stolen key file (see
+//! [`mailshield::audit`]).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use mailshield::audit::report::Builder;
 use mailshield::audit::rules::Config;
 use mailshield::audit::{
-    AuditLog, CHECKPOINT_KEY_LABEL, Event, Risk, head_path, read_events,
-    verify,
+    AuditLog, CHECKPOINT_KEY_LABEL, Event, Pseudonyms, Risk, head_path,
+    read_events, verify,
 };
 use mailshield::crypto::unix_now;
 use mailshield::engine::Engine;
+use mailshield::store::SqliteStore;
 
 use super::{Fatal, Status};
+
+/// The label of the key that `report --pseudonymize` derives from the
+/// key set: the same key set gives the same pseudonyms.
+const REPORT_PSEUDONYM_LABEL: &[u8] = b"mailshield audit report pseudonyms v1";
 
 fn audit_key(key_file: Option<&Path>) -> Result<[u8; 32], Fatal> {
     Ok(super::keys::load(key_file)?.derive_secret(CHECKPOINT_KEY_LABEL))
@@ -28,6 +41,9 @@ pub(crate) struct LogArgs<'a> {
     pub risk: Risk,
     pub source_ip: Option<&'a str>,
     pub details: Option<&'a str>,
+    /// Users as pseudonyms keyed in this store (`None` inside: the
+    /// default store).
+    pub pseudonyms: Option<Option<&'a Path>>,
 }
 
 /// `audit log`: appends one event (details redacted by the default pack)
@@ -53,7 +69,13 @@ pub(crate) fn log(
             .map_err(|_| Fatal("--details: not a JSON object".into()))?;
     }
     let engine = std::sync::Arc::new(Engine::builtin("default")?);
-    let log = AuditLog::open(path, &key, Some(engine))?;
+    let mut log = AuditLog::open(path, &key, Some(engine))?;
+    if let Some(store) = args.pseudonyms {
+        let store_path = super::apikeys::store_path(store);
+        let store = SqliteStore::open(&store_path)
+            .map_err(|e| Fatal(format!("{}: {e}", store_path.display())))?;
+        log = log.pseudonymize(Pseudonyms::new(Arc::new(store)));
+    }
     let seq = log.append(event)?;
     log.close()?;
     println!("{seq}");
@@ -98,26 +120,42 @@ pub(crate) fn check(
     Ok(if broken.is_none() { Status::Ok } else { Status::FailOn })
 }
 
+/// What `audit report` shows.
+pub(crate) struct ReportArgs<'a> {
+    pub days: u64,
+    pub table: bool,
+    pub utc_offset_minutes: i32,
+    /// Users as pseudonyms keyed by this key set (`None` inside:
+    /// MAILSHIELD_KEY).
+    pub pseudonyms: Option<Option<&'a Path>>,
+}
+
 /// `audit report`: the last `days` days, as JSON or as a table.
 ///
 /// # Errors
 ///
-/// A log that cannot be read.
+/// A log that cannot be read, a key set that does not load.
 pub(crate) fn report(
     path: &Path,
-    days: u64,
-    table: bool,
-    utc_offset_minutes: i32,
+    args: &ReportArgs<'_>,
 ) -> Result<Status, Fatal> {
     let end = unix_now() + 1;
-    let start = end.saturating_sub(days.saturating_mul(86_400));
-    let config = Config { utc_offset_minutes, ..Config::default() };
+    let start = end.saturating_sub(args.days.saturating_mul(86_400));
+    let config = Config {
+        utc_offset_minutes: args.utc_offset_minutes,
+        ..Config::default()
+    };
     let mut builder = Builder::new(start, end, config);
+    if let Some(key_file) = args.pseudonyms {
+        let keys = super::keys::load(key_file)?;
+        builder =
+            builder.pseudonymize(&keys.derive_secret(REPORT_PSEUDONYM_LABEL));
+    }
     for event in read_events(path)? {
         builder.add(&event?);
     }
     let r = builder.finish();
-    if table {
+    if args.table {
         print!("{}", r.table());
     } else {
         println!("{}", serde_json::to_string(&r).unwrap_or_default());

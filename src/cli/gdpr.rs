@@ -1,16 +1,25 @@
 //! `mailshield gdpr access|export|erase|rectify|record`: subject requests
 //! over mail archives, and processing records in the store.
+//!
+//! `export --dir DIR` writes the chunked export of
+//! [`mailshield::gdpr::export`] (its SHA-256 manifest on stdout) and
+//! resumes an interrupted one when run again with the same inputs. The
+//! requests kept in the store are in [`super::requests`].
 
+use std::cell::Cell;
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use mailshield::crypto::unix_now;
 use mailshield::engine::Engine;
 use mailshield::gdpr::deadline::{Date, deadline};
+use mailshield::gdpr::export::{Options, export};
 use mailshield::gdpr::{
     AccessInformation, Matcher, Subject, erase, mentions, read_holds, rectify,
 };
-use mailshield::mail::{Format, Limits};
+use mailshield::mail::{Format, Limits, Message};
 use mailshield::store::{ProcessingRecord, SqliteStore, Store};
 
 use super::{Fatal, Status};
@@ -80,36 +89,24 @@ pub(crate) fn access(
     inputs: &[PathBuf],
     request: Option<&Request<'_>>,
 ) -> Result<Status, Fatal> {
+    let (doc, status) = answer(subject, inputs, request)?;
+    print_json(&doc)?;
+    Ok(status)
+}
+
+/// The document of [`access`], and whether every input was read.
+pub(crate) fn answer(
+    subject: &Subject,
+    inputs: &[PathBuf],
+    request: Option<&Request<'_>>,
+) -> Result<(serde_json::Value, Status), Fatal> {
     let own_only = request.is_none();
     let matcher = Matcher::new(subject)?;
     let others =
         if own_only { Some(Engine::builtin("default")?) } else { None };
-    let mut found = Vec::new();
-    let mut status = Status::Ok;
-    for path in inputs {
-        let reader = match mailshield::mail::open(
-            path,
-            Format::Auto,
-            Limits::default(),
-        ) {
-            Ok(r) => r,
-            Err(e) => {
-                super::report::line(&e.to_string());
-                status = Status::Error;
-                continue;
-            }
-        };
-        // A message that cannot be read is reported, not skipped quietly.
-        let messages = reader.filter_map(|m| match m {
-            Ok(m) => Some(m),
-            Err(e) => {
-                super::report::line(&e.to_string());
-                status = Status::Error;
-                None
-            }
-        });
-        found.extend(mentions(&matcher, messages, others.as_ref()));
-    }
+    let failed = Cell::new(false);
+    let found = mentions(&matcher, messages(inputs, &failed), others.as_ref());
+    let status = if failed.get() { Status::Error } else { Status::Ok };
     let mut doc = serde_json::json!({
         "version": 1,
         "request": if own_only { "portability" } else { "access" },
@@ -124,8 +121,70 @@ pub(crate) fn access(
             d.extend(extra);
         }
     }
-    println!("{doc}");
-    Ok(status)
+    Ok((doc, status))
+}
+
+/// The messages of every input in order; an input or a message that
+/// cannot be read is reported on stderr and sets `failed`, not skipped
+/// quietly.
+fn messages<'a>(
+    inputs: &'a [PathBuf],
+    failed: &'a Cell<bool>,
+) -> impl Iterator<Item = Message> + 'a {
+    let report = move |e: &dyn std::fmt::Display| {
+        super::report::line(&e.to_string());
+        failed.set(true);
+    };
+    inputs.iter().flat_map(move |path| {
+        let limits = Limits::default();
+        let reader = mailshield::mail::open(path, Format::Auto, limits)
+            .map_err(|e| report(&e))
+            .ok();
+        reader
+            .into_iter()
+            .flatten()
+            .filter_map(move |m| m.map_err(|e| report(&e)).ok())
+    })
+}
+
+/// `gdpr export --dir DIR`: the chunked portability export of
+/// [`export`], resumed when `dir` holds an interrupted one; the manifest
+/// on stdout.
+///
+/// # Errors
+///
+/// Bad identifiers, a directory that cannot be written or holds a
+/// damaged or different partial export.
+pub(crate) fn export_dir(
+    subject: &Subject,
+    inputs: &[PathBuf],
+    dir: &Path,
+    chunk_messages: usize,
+) -> Result<Status, Fatal> {
+    let matcher = Matcher::new(subject)?;
+    let others = Engine::builtin("default")?;
+    let failed = Cell::new(false);
+    let options = Options { chunk_messages };
+    let messages = messages(inputs, &failed);
+    let manifest =
+        export(dir, &matcher, messages, Some(&others), options, unix_now())
+            .map_err(|e| Fatal(format!("{}: {e}", dir.display())))?;
+    println!("{}", serde_json::to_string(&manifest)?);
+    Ok(if failed.get() { Status::Error } else { Status::Ok })
+}
+
+/// The legal holds of the file `path`: none without one.
+///
+/// # Errors
+///
+/// A file that cannot be read or is not a hold file.
+pub(crate) fn holds(
+    path: Option<&Path>,
+) -> Result<HashMap<String, String>, Fatal> {
+    let Some(p) = path else { return Ok(HashMap::new()) };
+    let text = std::fs::read_to_string(p)
+        .map_err(|e| Fatal(format!("{}: {e}", p.display())))?;
+    read_holds(&text).map_err(|e| Fatal(format!("{}: {e}", p.display())))
 }
 
 /// `gdpr erase` (`new_value` none) or `gdpr rectify`: writes the copy of
@@ -142,33 +201,49 @@ pub(crate) fn rewrite(
     new_value: Option<&str>,
 ) -> Result<Status, Fatal> {
     let matcher = Matcher::new(subject)?;
-    let open = |p: &Path| {
-        File::open(p).map_err(|e| Fatal(format!("{}: {e}", p.display())))
-    };
-    let holds = match holds {
-        Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .map_err(|e| Fatal(format!("{}: {e}", p.display())))?;
-            read_holds(&text)
-                .map_err(|e| Fatal(format!("{}: {e}", p.display())))?
-        }
-        None => Default::default(),
-    };
-    // Written beside `out` and renamed once whole: a failed request
-    // leaves no copy that looks done.
-    let reader = BufReader::new(open(input)?);
+    let holds = self::holds(holds)?;
+    let report = write_copy(input, out, |reader, writer| {
+        let written = match new_value {
+            None => erase(&matcher, reader, &holds, writer),
+            Some(v) => rectify(&matcher, reader, v, writer),
+        };
+        written.map_err(Fatal::from)
+    })?;
+    print_json(&report)?;
+    Ok(Status::Ok)
+}
+
+/// The archive a copy reads.
+pub(crate) type Reader = BufReader<File>;
+/// The copy being written.
+pub(crate) type Writer = BufWriter<File>;
+
+/// Runs `write` from `input` into a copy at `out`, which must not exist.
+/// The copy is written beside `out` and renamed once whole: a failed
+/// request leaves no copy that looks done.
+///
+/// # Errors
+///
+/// Files that cannot be read or written, or `write`'s error.
+pub(crate) fn write_copy<T>(
+    input: &Path,
+    out: &Path,
+    write: impl FnOnce(Reader, &mut Writer) -> Result<T, Fatal>,
+) -> Result<T, Fatal> {
+    // Both files first.
+    let reader = File::open(input)
+        .map(BufReader::new)
+        .map_err(|e| Fatal(format!("{}: {e}", input.display())))?;
     if out.exists() {
         return Err(Fatal(format!("{}: exists already", out.display())));
     }
     let tmp = out.with_extension("partial");
     let file = File::create_new(&tmp)
         .map_err(|e| Fatal(format!("{}: {e}", tmp.display())))?;
+
+    // The copy, then the rename; the partial file goes on failure.
     let mut writer = BufWriter::new(file);
-    let written = match new_value {
-        None => erase(&matcher, reader, &holds, &mut writer),
-        Some(v) => rectify(&matcher, reader, v, &mut writer),
-    };
-    let finished = written.map_err(Fatal::from).and_then(|report| {
+    let finished = write(reader, &mut writer).and_then(|value| {
         let file = writer
             .into_inner()
             .map_err(|e| Fatal(format!("{}: {}", tmp.display(), e.error())))?;
@@ -176,17 +251,27 @@ pub(crate) fn rewrite(
             .map_err(|e| Fatal(format!("{}: {e}", tmp.display())))?;
         std::fs::rename(&tmp, out)
             .map_err(|e| Fatal(format!("{}: {e}", out.display())))?;
-        Ok(report)
+        Ok(value)
     });
-    let report = match finished {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e);
-        }
-    };
+    if finished.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    finished
+}
+
+/// Writes `value` as one JSON line on stdout; a closed stdout (a broken
+/// pipe) is not an error, as for `scan`.
+///
+/// # Errors
+///
+/// A stdout that cannot be written for another reason (a full disk).
+pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<(), Fatal> {
+    let text = serde_json::to_string(value)?;
     let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{}", serde_json::to_string(&report).unwrap_or_default())
-        .map_err(|e| Fatal(format!("stdout: {e}")))?;
-    Ok(Status::Ok)
+    match writeln!(stdout, "{text}").and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Fatal(format!("stdout: {e}")))
+        }
+        _ => Ok(()),
+    }
 }

@@ -9,6 +9,7 @@ mod output;
 mod pipeline;
 mod protect;
 mod report;
+mod requests;
 mod rules;
 mod sarif;
 mod scan;
@@ -174,6 +175,14 @@ enum AuditCommand {
         /// A JSON object of details.
         #[arg(long)]
         details: Option<String>,
+        /// Write the user as a keyed pseudonym (`p-` and 16 hex digits),
+        /// its key in the store, shredded by `gdpr erase --request`.
+        #[arg(long)]
+        pseudonymize: bool,
+        /// The store of pseudonym keys (else MAILSHIELD_STORE, else
+        /// ./mailshield.db).
+        #[arg(long, requires = "pseudonymize")]
+        store: Option<PathBuf>,
     },
     /// Check the chain, the checkpoints and the head; exit 1 when broken.
     Verify {
@@ -198,6 +207,13 @@ enum AuditCommand {
         /// Local time for business hours, minutes east of UTC.
         #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
         utc_offset: i32,
+        /// Show users and alert keys as keyed pseudonyms (`u-` and 16 hex
+        /// digits), keyed by the key set, so the report names no one.
+        #[arg(long)]
+        pseudonymize: bool,
+        /// The key set file (else MAILSHIELD_KEY), for --pseudonymize.
+        #[arg(long, requires = "pseudonymize")]
+        key_file: Option<PathBuf>,
     },
 }
 
@@ -225,6 +241,45 @@ impl SubjectArgs {
     }
 }
 
+/// The store of subject requests.
+#[derive(Args, Debug)]
+struct GdprStore {
+    /// The store (else MAILSHIELD_STORE, else ./mailshield.db).
+    #[arg(long)]
+    store: Option<PathBuf>,
+}
+
+/// Answering a request of the store instead of a bare copy.
+#[derive(Args, Debug)]
+struct RequestArgs {
+    /// The request answered (see `gdpr receive`); its subject's address
+    /// is an identifier. Answered once: a repeat prints the first answer.
+    #[arg(long)]
+    request: Option<String>,
+    /// The store (else MAILSHIELD_STORE, else ./mailshield.db).
+    #[arg(long, requires = "request")]
+    store: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum RequestKind {
+    Access,
+    Portability,
+    Erasure,
+    Rectification,
+}
+
+impl RequestKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            RequestKind::Access => "access",
+            RequestKind::Portability => "portability",
+            RequestKind::Erasure => "erasure",
+            RequestKind::Rectification => "rectification",
+        }
+    }
+}
+
 #[derive(Subcommand, Debug)]
 enum GdprCommand {
     /// Every message that mentions the subject, as JSON, with what the
@@ -242,6 +297,10 @@ enum GdprCommand {
         /// When the subject was told of an extension (YYYY-MM-DD).
         #[arg(long)]
         extension_notice: Option<String>,
+        /// Answer this request of the store (see `gdpr receive`): refused
+        /// until verified, dated from its receipt, then marked answered.
+        #[arg(long, conflicts_with = "received")]
+        request: Option<String>,
         #[arg(required = true)]
         inputs: Vec<PathBuf>,
     },
@@ -275,6 +334,13 @@ enum GdprCommand {
     Export {
         #[command(flatten)]
         subject: SubjectArgs,
+        /// Write chunks and a SHA-256 manifest here instead (the manifest
+        /// also on stdout); run again to resume an interrupted export.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Input messages per chunk, with --dir.
+        #[arg(long, default_value_t = 10_000, requires = "dir")]
+        chunk_messages: usize,
         #[arg(required = true)]
         inputs: Vec<PathBuf>,
     },
@@ -282,6 +348,8 @@ enum GdprCommand {
     Erase {
         #[command(flatten)]
         subject: SubjectArgs,
+        #[command(flatten)]
+        request: RequestArgs,
         /// Message ids under a legal hold: `<id><TAB><basis>` lines.
         #[arg(long)]
         hold: Option<PathBuf>,
@@ -290,17 +358,79 @@ enum GdprCommand {
         out: PathBuf,
         input: PathBuf,
     },
-    /// Copy an mbox with the subject's identifiers replaced.
+    /// Copy an mbox with the subject's identifiers replaced; with
+    /// --request, exit 1 when the new value refuses the request.
     Rectify {
         #[command(flatten)]
         subject: SubjectArgs,
+        #[command(flatten)]
+        request: RequestArgs,
         /// The new value.
-        #[arg(long = "to")]
-        new_value: String,
+        #[arg(long = "to", required_unless_present = "statement")]
+        new_value: Option<String>,
+        /// Instead of a new value, the subject's supplementary statement
+        /// (Art. 16), kept with the request.
+        #[arg(
+            long,
+            requires = "request",
+            conflicts_with_all = ["new_value", "out", "input"]
+        )]
+        statement: Option<String>,
         /// The rectified copy (must not exist).
+        #[arg(long, required_unless_present = "statement")]
+        out: Option<PathBuf>,
+        #[arg(required_unless_present = "statement")]
+        input: Option<PathBuf>,
+    },
+    /// Record a subject request: verified when it came authenticated as
+    /// the subject, else pending verification; exit 1 when refused as
+    /// excessive (more than 2 of a kind in 30 days).
+    Receive {
+        #[command(flatten)]
+        store: GdprStore,
+        /// The request's id (yours).
+        id: String,
+        #[arg(long, value_enum)]
+        kind: RequestKind,
+        /// The subject's address.
         #[arg(long)]
-        out: PathBuf,
-        input: PathBuf,
+        subject: String,
+        /// The user whose session sent it (else it is unauthenticated).
+        #[arg(long)]
+        authenticated_as: Option<String>,
+    },
+    /// Confirm a pending requester's identity (checked by you); exit 1
+    /// when the request is refused as excessive by now.
+    Verify {
+        #[command(flatten)]
+        store: GdprStore,
+        id: String,
+    },
+    /// A request's state, history, answer and deadline.
+    Status {
+        #[command(flatten)]
+        store: GdprStore,
+        id: String,
+        /// When the subject was told of an extension (YYYY-MM-DD).
+        #[arg(long)]
+        extension_notice: Option<String>,
+    },
+    /// Add a backup: erasures mark the subject's data in it beyond use
+    /// until it expires.
+    Backup {
+        #[command(flatten)]
+        store: GdprStore,
+        /// Its name.
+        name: String,
+        /// When it is destroyed (YYYY-MM-DD or RFC 3339).
+        #[arg(long)]
+        expires: String,
+    },
+    /// The Art. 19 notifications queued for you to send, a JSON line
+    /// each.
+    Notifications {
+        #[command(flatten)]
+        store: GdprStore,
     },
 }
 
@@ -463,6 +593,8 @@ fn run_audit(command: AuditCommand) -> Result<Status, Fatal> {
             risk,
             source_ip,
             details,
+            pseudonymize,
+            store,
         } => {
             let risk = match risk {
                 RiskArg::Low => Risk::Low,
@@ -477,14 +609,28 @@ fn run_audit(command: AuditCommand) -> Result<Status, Fatal> {
                 risk,
                 source_ip: source_ip.as_deref(),
                 details: details.as_deref(),
+                pseudonyms: pseudonymize.then_some(store.as_deref()),
             };
             audit::log(&log, key_file.as_deref(), &args)
         }
         AuditCommand::Verify { log, key_file, no_head } => {
             audit::check(&log, key_file.as_deref(), no_head)
         }
-        AuditCommand::Report { log, days, table, utc_offset } => {
-            audit::report(&log, days, table, utc_offset)
+        AuditCommand::Report {
+            log,
+            days,
+            table,
+            utc_offset,
+            pseudonymize,
+            key_file,
+        } => {
+            let args = audit::ReportArgs {
+                days,
+                table,
+                utc_offset_minutes: utc_offset,
+                pseudonyms: pseudonymize.then_some(key_file.as_deref()),
+            };
+            audit::report(&log, &args)
         }
     }
 }
@@ -494,8 +640,23 @@ fn run_gdpr(command: GdprCommand) -> Result<Status, Fatal> {
         GdprCommand::Access {
             subject,
             store,
+            extension_notice,
+            request: Some(id),
+            inputs,
+            ..
+        } => requests::access(
+            store.as_deref(),
+            &id,
+            &subject.subject(),
+            &inputs,
+            extension_notice.as_deref(),
+        ),
+        GdprCommand::Access {
+            subject,
+            store,
             received,
             extension_notice,
+            request: None,
             inputs,
         } => {
             let request = gdpr::Request {
@@ -505,7 +666,15 @@ fn run_gdpr(command: GdprCommand) -> Result<Status, Fatal> {
             };
             gdpr::access(&subject.subject(), &inputs, Some(&request))
         }
-        GdprCommand::Export { subject, inputs } => {
+        GdprCommand::Export {
+            subject,
+            dir: Some(dir),
+            chunk_messages,
+            inputs,
+        } => {
+            gdpr::export_dir(&subject.subject(), &inputs, &dir, chunk_messages)
+        }
+        GdprCommand::Export { subject, dir: None, inputs, .. } => {
             gdpr::access(&subject.subject(), &inputs, None)
         }
         GdprCommand::Record {
@@ -530,21 +699,94 @@ fn run_gdpr(command: GdprCommand) -> Result<Status, Fatal> {
             };
             gdpr::record(store.as_deref(), &record)
         }
-        GdprCommand::Erase { subject, hold, out, input } => gdpr::rewrite(
-            &subject.subject(),
-            &input,
-            &out,
-            hold.as_deref(),
-            None,
+        GdprCommand::Erase { subject, request, hold, out, input } => {
+            match request.request {
+                Some(id) => requests::erase(
+                    request.store.as_deref(),
+                    &id,
+                    &subject.subject(),
+                    hold.as_deref(),
+                    &input,
+                    &out,
+                ),
+                None => gdpr::rewrite(
+                    &subject.subject(),
+                    &input,
+                    &out,
+                    hold.as_deref(),
+                    None,
+                ),
+            }
+        }
+        GdprCommand::Rectify {
+            subject,
+            request,
+            new_value,
+            statement,
+            out,
+            input,
+        } => run_rectify(subject, request, new_value, statement, out, input),
+        GdprCommand::Receive {
+            store,
+            id,
+            kind,
+            subject,
+            authenticated_as,
+        } => requests::receive(
+            store.store.as_deref(),
+            &id,
+            kind.as_str(),
+            &subject,
+            authenticated_as.as_deref(),
         ),
-        GdprCommand::Rectify { subject, new_value, out, input } => {
-            gdpr::rewrite(
-                &subject.subject(),
-                &input,
-                &out,
-                None,
-                Some(&new_value),
+        GdprCommand::Verify { store, id } => {
+            requests::verify(store.store.as_deref(), &id)
+        }
+        GdprCommand::Status { store, id, extension_notice } => {
+            requests::status(
+                store.store.as_deref(),
+                &id,
+                extension_notice.as_deref(),
             )
+        }
+        GdprCommand::Backup { store, name, expires } => {
+            requests::backup(store.store.as_deref(), &name, &expires)
+        }
+        GdprCommand::Notifications { store } => {
+            requests::notifications(store.store.as_deref())
+        }
+    }
+}
+
+/// `gdpr rectify`, bare or for a request.
+fn run_rectify(
+    subject: SubjectArgs,
+    request: RequestArgs,
+    new_value: Option<String>,
+    statement: Option<String>,
+    out: Option<PathBuf>,
+    input: Option<PathBuf>,
+) -> Result<Status, Fatal> {
+    let subject = subject.subject();
+    // N.B. clap requires --to, --out and the input unless --statement.
+    let (to, out, input) = (
+        new_value.as_deref().unwrap_or_default(),
+        out.unwrap_or_default(),
+        input.unwrap_or_default(),
+    );
+    let change = match &statement {
+        Some(text) => requests::Rectify::Statement(text),
+        None => requests::Rectify::Address { to, input: &input, out: &out },
+    };
+    match (request.request, change) {
+        (Some(id), change) => {
+            requests::rectify(request.store.as_deref(), &id, &subject, change)
+        }
+        (None, requests::Rectify::Address { .. }) => {
+            gdpr::rewrite(&subject, &input, &out, None, Some(to))
+        }
+        (None, requests::Rectify::Statement(_)) => {
+            Err(Fatal("--statement: needs --request".into()))
         }
     }
 }

@@ -3,6 +3,7 @@
 mod accuracy;
 mod audit;
 mod cli;
+mod cli_adapters;
 mod crypto;
 mod default_pack;
 mod ffi;
