@@ -43,6 +43,21 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 /// The input outside the union of `spans` (sorted by start).
+/// Whether `v` is the end of a placeholder and then kept text, or kept
+/// text and then the start of a placeholder: a replacement beside that
+/// kept text writes the same bytes again.
+fn rebuilt(v: &[u8], placeholders: &[Vec<u8>], kept: &[&[u8]]) -> bool {
+    let in_kept =
+        |x: &[u8]| x.is_empty() || kept.iter().any(|k| contains(k, x));
+    placeholders.iter().any(|ph| {
+        (1..=ph.len().min(v.len())).any(|n| {
+            let tail = v.starts_with(&ph[ph.len() - n..]) && in_kept(&v[n..]);
+            let head = v.ends_with(&ph[..n]) && in_kept(&v[..v.len() - n]);
+            tail || head
+        })
+    })
+}
+
 fn kept_segments<'a>(data: &'a [u8], spans: &[Span]) -> Vec<&'a [u8]> {
     let mut kept = Vec::new();
     let mut at = 0;
@@ -69,9 +84,9 @@ fn check(engine: &Engine, data: &[u8]) {
     let single_pass = pack.redaction.mode == RedactionMode::SinglePass;
 
     // Redacted values and kept segments of the input. A value that is
-    // part of a placeholder, or holds one (`[PASSWORD_REDACTED]` written
-    // in the input as a password), is rebuilt by any replacement and the
-    // kept text after it: not a leak.
+    // part of a placeholder, holds one (`[PASSWORD_REDACTED]` written in
+    // the input as a password) or joins a piece of one to kept text, is
+    // rebuilt by any replacement and the kept text beside it: not a leak.
     let spans: Vec<Span> = p.scan.findings.iter().map(|f| f.span).collect();
     let kept = kept_segments(data, &spans);
     let placeholders: Vec<Vec<u8>> = pack
@@ -90,6 +105,7 @@ fn check(engine: &Engine, data: &[u8]) {
         .filter(|v| {
             !placeholders.iter().any(|ph| contains(ph, v) || contains(v, ph))
         })
+        .filter(|v| !rebuilt(v, &placeholders, &kept))
         .collect();
 
     // No redacted value in the output.
