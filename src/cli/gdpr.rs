@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use mailshield::crypto::unix_now;
 use mailshield::engine::Engine;
 use mailshield::gdpr::deadline::{Date, deadline};
-use mailshield::gdpr::export::{Options, export};
+use mailshield::gdpr::export::{Manifest, Options, export};
 use mailshield::gdpr::{
     AccessInformation, Matcher, Subject, erase, mentions, read_holds, rectify,
 };
@@ -161,6 +161,18 @@ pub(crate) fn export_dir(
     dir: &Path,
     chunk_messages: usize,
 ) -> Result<Status, Fatal> {
+    let (manifest, status) = chunked(subject, inputs, dir, chunk_messages)?;
+    print_json(&manifest)?;
+    Ok(status)
+}
+
+/// The manifest of [`export_dir`], and whether every input was read.
+pub(crate) fn chunked(
+    subject: &Subject,
+    inputs: &[PathBuf],
+    dir: &Path,
+    chunk_messages: usize,
+) -> Result<(Manifest, Status), Fatal> {
     let matcher = Matcher::new(subject)?;
     let others = Engine::builtin("default")?;
     let failed = Cell::new(false);
@@ -169,8 +181,8 @@ pub(crate) fn export_dir(
     let manifest =
         export(dir, &matcher, messages, Some(&others), options, unix_now())
             .map_err(|e| Fatal(format!("{}: {e}", dir.display())))?;
-    println!("{}", serde_json::to_string(&manifest)?);
-    Ok(if failed.get() { Status::Error } else { Status::Ok })
+    let status = if failed.get() { Status::Error } else { Status::Ok };
+    Ok((manifest, status))
 }
 
 /// The legal holds of the file `path`: none without one.

@@ -58,6 +58,15 @@ wins. A closed stdout ends the run quietly with 0.
 Keys come from --key-file FILE or the MAILSHIELD_KEY environment variable
 (one Fernet-style key), never from an argument.";
 
+const GDPR_HELP: &str = "\
+Exit codes: 0 done; 1 the request is refused (receive, verify, and access,
+export, erase or rectify with --request: its record is printed, the reason
+is in its history); 2 usage error, an unknown request or one pending
+identity verification, an error that stops the run, or an input that
+cannot be read.
+
+The store is --store FILE, else MAILSHIELD_STORE, else ./mailshield.db.";
+
 /// Find personal data, secrets and sensitive keywords in mail, classify
 /// each message and write protected copies.
 #[derive(Parser, Debug)]
@@ -97,6 +106,7 @@ enum Command {
         command: AuditCommand,
     },
     /// Data subject requests over mail archives.
+    #[command(after_help = GDPR_HELP)]
     Gdpr {
         #[command(subcommand)]
         command: GdprCommand,
@@ -252,8 +262,8 @@ struct GdprStore {
 /// Answering a request of the store instead of a bare copy.
 #[derive(Args, Debug)]
 struct RequestArgs {
-    /// The request answered (see `gdpr receive`); its subject's address
-    /// is an identifier. Answered once: a repeat prints the first answer.
+    /// The request answered (see `gdpr receive`), which must be of this
+    /// kind and verified; its subject's address is an identifier.
     #[arg(long)]
     request: Option<String>,
     /// The store (else MAILSHIELD_STORE, else ./mailshield.db).
@@ -341,10 +351,13 @@ enum GdprCommand {
         /// Input messages per chunk, with --dir.
         #[arg(long, default_value_t = 10_000, requires = "dir")]
         chunk_messages: usize,
+        #[command(flatten)]
+        request: RequestArgs,
         #[arg(required = true)]
         inputs: Vec<PathBuf>,
     },
-    /// Copy an mbox with the subject's identifiers redacted.
+    /// Copy an mbox with the subject's identifiers redacted; with
+    /// --request, answered once (a repeat prints the first answer).
     Erase {
         #[command(flatten)]
         subject: SubjectArgs,
@@ -668,14 +681,26 @@ fn run_gdpr(command: GdprCommand) -> Result<Status, Fatal> {
         }
         GdprCommand::Export {
             subject,
-            dir: Some(dir),
+            dir,
             chunk_messages,
+            request,
             inputs,
         } => {
-            gdpr::export_dir(&subject.subject(), &inputs, &dir, chunk_messages)
-        }
-        GdprCommand::Export { subject, dir: None, inputs, .. } => {
-            gdpr::access(&subject.subject(), &inputs, None)
+            let subject = subject.subject();
+            let chunks = dir.as_deref().map(|d| (d, chunk_messages));
+            match (request.request, chunks) {
+                (Some(id), chunks) => requests::export(
+                    request.store.as_deref(),
+                    &id,
+                    &subject,
+                    &inputs,
+                    chunks,
+                ),
+                (None, Some((dir, per))) => {
+                    gdpr::export_dir(&subject, &inputs, dir, per)
+                }
+                (None, None) => gdpr::access(&subject, &inputs, None),
+            }
         }
         GdprCommand::Record {
             store,

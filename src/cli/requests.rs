@@ -1,5 +1,6 @@
 //! `mailshield gdpr receive|verify|status|backup|notifications`, and the
-//! answers bound to a request (`gdpr access|erase|rectify --request ID`):
+//! answers bound to a request (`gdpr access|export|erase|rectify
+//! --request ID`):
 //! subject requests kept in the store, as
 //! [`mailshield::gdpr::requests`] decides on them.
 //!
@@ -12,8 +13,7 @@
 //! exit 1 when the request is refused.
 //!
 //! Limitations: the policy is the library's default (2 requests of a
-//! kind in 30 days); notifications are queued in the store, never sent;
-//! `export --dir` is not bound to a request.
+//! kind in 30 days); notifications are queued in the store, never sent.
 
 use std::io::{Empty, Sink};
 use std::path::{Path, PathBuf};
@@ -48,6 +48,15 @@ fn find(
         .store()
         .request(id)?
         .ok_or_else(|| Fatal(format!("request {id}: no such request")))
+}
+
+/// Checks that `r` is a request of `kind`.
+fn of_kind(r: &RequestRecord, kind: &str) -> Result<(), Fatal> {
+    if r.kind == kind {
+        return Ok(());
+    }
+    let (id, k) = (&r.id, &r.kind);
+    Err(Fatal(format!("request {id}: a request of {k}, not of {kind}")))
 }
 
 /// Prints `r` with its deadline; exit 1 when it is refused.
@@ -170,14 +179,48 @@ fn with_address(subject: &Subject, address: &str) -> Subject {
     s
 }
 
-/// `gdpr access --request ID`: answers a released request (verified,
-/// not refused) as `gdpr access` does, its deadline from its receipt,
-/// then records it answered.
+/// Request `id` of `kind`, when data may be released for it.
 ///
 /// # Errors
 ///
-/// No such request, one pending verification, and the errors of `gdpr
-/// access`. A refused request prints its record, exit 1.
+/// `Err(Ok(status))` when the request is refused (its record printed);
+/// `Err(Err(_))` for no such request, one of another kind, or one
+/// pending verification.
+fn released(
+    requests: &Requests<SqliteStore>,
+    id: &str,
+    kind: &str,
+) -> Result<RequestRecord, Result<Status, Fatal>> {
+    let r = requests.release(id).map_err(|e| {
+        refusal(requests, id, Fatal(format!("request {id}: {e}")))
+    })?;
+    of_kind(&r, kind).map_err(Err)?;
+    Ok(r)
+}
+
+/// Marks request `id` answered with `outcome`, unless it was already
+/// (a repeated access or export is answered again).
+fn answered(
+    requests: &Requests<SqliteStore>,
+    id: &str,
+    outcome: &serde_json::Value,
+) -> Result<(), Fatal> {
+    let now = unix_now();
+    if let Started::Now(_) = requests.begin(id, now)? {
+        requests.complete(id, outcome, now)?;
+    }
+    Ok(())
+}
+
+/// `gdpr access --request ID`: answers a released access request
+/// (verified, not refused) as `gdpr access` does, its deadline from its
+/// receipt, then records it answered when every input was read.
+///
+/// # Errors
+///
+/// No such request, one of another kind or pending verification, and
+/// the errors of `gdpr access`. A refused request prints its record,
+/// exit 1.
 pub(crate) fn access(
     store: Option<&Path>,
     id: &str,
@@ -187,15 +230,9 @@ pub(crate) fn access(
 ) -> Result<Status, Fatal> {
     // Nothing is released before the requester is known.
     let requests = open(store)?;
-    let r = match requests.release(id) {
+    let r = match released(&requests, id, "access") {
         Ok(r) => r,
-        Err(e) => {
-            return refusal(
-                &requests,
-                id,
-                Fatal(format!("request {id}: {e}")),
-            );
-        }
+        Err(done) => return done,
     };
     let received = format_rfc3339(r.received_at);
     let request = super::gdpr::Request {
@@ -207,12 +244,56 @@ pub(crate) fn access(
     let (doc, status) = super::gdpr::answer(&subject, inputs, Some(&request))?;
     print_json(&doc)?;
 
-    // Answered once it is out; a repeated access is answered again.
+    // Answered once it is out, and whole.
     let messages = doc["messages"].as_array().map_or(0, Vec::len);
-    let outcome = serde_json::json!({"request": id, "messages": messages});
-    let now = unix_now();
-    if let Started::Now(_) = requests.begin(id, now)? {
-        requests.complete(id, &outcome, now)?;
+    if status == Status::Ok {
+        let outcome = serde_json::json!({"request": id, "messages": messages});
+        answered(&requests, id, &outcome)?;
+    }
+    Ok(status)
+}
+
+/// `gdpr export --request ID`: answers a released portability request
+/// as `gdpr export` does (chunked into `dir` when given), then records
+/// it answered when the export is whole and every input was read; an
+/// interrupted chunked export is resumed by the same command.
+///
+/// # Errors
+///
+/// As [`access`], and the errors of `gdpr export`.
+pub(crate) fn export(
+    store: Option<&Path>,
+    id: &str,
+    subject: &Subject,
+    inputs: &[PathBuf],
+    dir: Option<(&Path, usize)>,
+) -> Result<Status, Fatal> {
+    // Nothing is released before the requester is known.
+    let requests = open(store)?;
+    let r = match released(&requests, id, "portability") {
+        Ok(r) => r,
+        Err(done) => return done,
+    };
+    let subject = with_address(subject, &r.subject);
+
+    // The answer, and what it holds.
+    let (messages, status) = match dir {
+        Some((dir, per)) => {
+            let (manifest, status) =
+                super::gdpr::chunked(&subject, inputs, dir, per)?;
+            print_json(&manifest)?;
+            (manifest.chunks.iter().map(|c| c.mentions).sum(), status)
+        }
+        None => {
+            let (doc, status) = super::gdpr::answer(&subject, inputs, None)?;
+            print_json(&doc)?;
+            let n = doc["messages"].as_array().map_or(0, Vec::len);
+            (n as u64, status)
+        }
+    };
+    if status == Status::Ok {
+        let outcome = serde_json::json!({"request": id, "messages": messages});
+        answered(&requests, id, &outcome)?;
     }
     Ok(status)
 }
@@ -237,6 +318,7 @@ pub(crate) fn erase(
 ) -> Result<Status, Fatal> {
     let requests = open(store)?;
     let r = find(&requests, id)?;
+    of_kind(&r, "erasure")?;
     let matcher = Matcher::new(&with_address(subject, &r.subject))?;
     let holds = holds(hold)?;
     let now = unix_now();
@@ -286,6 +368,7 @@ pub(crate) fn rectify(
 ) -> Result<Status, Fatal> {
     let requests = open(store)?;
     let r = find(&requests, id)?;
+    of_kind(&r, "rectification")?;
     let now = unix_now();
     let fail = |e: GdprError| Fatal(format!("request {id}: {e}"));
     let answer = match change {

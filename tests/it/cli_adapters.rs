@@ -478,6 +478,76 @@ fn gdpr_rectify_with_a_request_refuses_a_bad_address() {
     assert_eq!(run(&dir, &bare).status.code(), Some(2));
 }
 
+#[test]
+fn gdpr_export_with_a_request_resumes_and_is_answered_once_whole() {
+    let dir = setup("cli-req-export");
+    let since = unix_now();
+    let receive = [
+        "gdpr",
+        "receive",
+        "--store",
+        "s.db",
+        "p1",
+        "--kind",
+        "portability",
+        "--subject",
+        "alice@example.com",
+        "--authenticated-as",
+        "alice@example.com",
+    ];
+    assert_eq!(run(&dir, &receive).status.code(), Some(0));
+
+    // Of another kind: an error, and nothing answered.
+    let erase = [
+        "gdpr",
+        "erase",
+        "--store",
+        "s.db",
+        "--request",
+        "p1",
+        "--out",
+        "e.mbox",
+        "a.mbox",
+    ];
+    let out = run(&dir, &erase);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "mailshield: request p1: a request of portability, not of erasure\n"
+    );
+
+    // The request's address is the identifier; the export is chunked.
+    let export = [
+        "gdpr",
+        "export",
+        "--store",
+        "s.db",
+        "--request",
+        "p1",
+        "--dir",
+        "out",
+        "--chunk-messages",
+        "2",
+        "a.mbox",
+    ];
+    let out = run(&dir, &export);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let manifest: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(manifest["complete"], true);
+    assert_eq!(manifest["messages_read"], 3);
+    assert_eq!(manifest["chunks"].as_array().unwrap().len(), 2);
+    let status = ["gdpr", "status", "--store", "s.db", "p1"];
+    let doc = json_doc(&run(&dir, &status), since);
+    assert_eq!(doc["state"], "completed");
+    assert_eq!(doc["outcome"], json!({"request": "p1", "messages": 1}));
+    // Asked again: the same manifest, still answered once.
+    let again = run(&dir, &export);
+    assert_eq!(again.status.code(), Some(0));
+    assert_eq!(again.stdout, out.stdout);
+    let doc = json_doc(&run(&dir, &status), since);
+    assert_eq!(doc["history"].as_array().unwrap().len(), 3);
+}
+
 fn sha256_hex(bytes: &[u8]) -> String {
     let d = ring::digest::digest(&ring::digest::SHA256, bytes);
     d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
