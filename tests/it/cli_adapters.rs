@@ -731,7 +731,7 @@ fn audit_pseudonyms_in_the_log_and_the_report() {
     doc["report_period"] = json!(null);
     // The report's pseudonym: HMAC-SHA256 of the id under a key derived
     // from the key set, its first 8 bytes in hex.
-    let keys = mailshield::crypto::KeySet::load(&dir.join("k.json")).unwrap();
+    let keys = mailshield::crypto::KeySet::load(dir.join("k.json")).unwrap();
     let secret = keys.derive_secret(b"mailshield audit report pseudonyms v1");
     let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &secret);
     let tag = ring::hmac::sign(&key, users[0].as_bytes());
