@@ -42,6 +42,7 @@ Limits, plainly:
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime
 import json
@@ -51,7 +52,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from .engine import Engine
-from .errors import MailshieldError
+from .errors import KeySetError, MailshieldError, Status
 from .keys import Cipher, KeySet
 from .result import Protected
 
@@ -181,8 +182,6 @@ def _load_keys(spec: EngineSpec) -> KeySet | None:
         return KeySet.from_fernet_key(fernet)
     if spec.cipher == Cipher.NONE:
         return None
-    from .errors import KeySetError, Status
-
     raise KeySetError(
         Status.KEY, "no key: give key_file or set MAILSHIELD_KEY"
     )
@@ -359,8 +358,6 @@ def _text_or_base64(
     try:
         out[key] = value.decode()
     except UnicodeDecodeError:
-        import base64
-
         out[f"{key}_base64"] = base64.b64encode(value).decode("ascii")
 
 
