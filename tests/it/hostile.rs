@@ -1004,3 +1004,33 @@ fn results_do_not_depend_on_the_locale() {
         assert_eq!(run(&vars), plain, "{vars:?}");
     }
 }
+
+#[test]
+fn encoded_subjects_are_decoded_and_redacted() {
+    // HOSTILE-INPUTS 25: an address inside a base64 encoded word, and a
+    // name in Latin-1 split over two encoded words.
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD
+        .encode("Write to ana.li@example.com");
+    let raw = format!(
+        "From: =?ISO-8859-1?Q?Jos=E9?= =?ISO-8859-1?Q?_P=E9rez?= \
+         <jose@example.com>\r\nSubject: =?UTF-8?B?{b64}?=\r\n\
+         Message-ID: <s1@example.com>\r\n\r\nhello\r\n"
+    );
+    let dir = TempDir::new("hostile-subject");
+    let path = dir.join("subject.eml");
+    fs::write(&path, raw).unwrap();
+    let out = mailshield()
+        .args(["protect", "--cipher", "none"])
+        .arg(&path)
+        .env("MAILSHIELD_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+        .output()
+        .unwrap();
+    assert_no_panic(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let r = &jsonl(&out.stdout)[0];
+    assert_eq!(r["subject"], "Write to [EMAIL_REDACTED]");
+    // Address headers are kept (SPEC 4), decoded.
+    assert_eq!(r["sender_email"], "José Pérez <jose@example.com>");
+    assert_eq!(r["body"], "hello\r\n");
+}
