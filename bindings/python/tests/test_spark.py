@@ -10,6 +10,7 @@ without them, and fails instead under ``MAILSHIELD_CI=1``.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import shutil
 import sys
@@ -60,6 +61,19 @@ def spark(job):
     session.stop()
 
 
+@contextlib.contextmanager
+def small_splits(spark):
+    """Splits of 64 KiB, so that JSONL line numbers cross split edges
+    (the corpus is about 650 KB). Not for folders: each small file
+    would be a task."""
+    key = "spark.sql.files.maxPartitionBytes"
+    spark.conf.set(key, "64k")
+    try:
+        yield
+    finally:
+        spark.conf.unset(key)
+
+
 def test_scan_equals_the_command_line(
     job, spark, cli, backfill_corpus, tmp_path
 ):
@@ -67,7 +81,10 @@ def test_scan_equals_the_command_line(
 
     # JSONL: every line, its number and id as the command line has them.
     out = tmp_path / "jsonl"
-    n = job.backfill(spark, EngineSpec(), "jsonl", [str(mail)], str(out))
+    with small_splits(spark):
+        _, firsts = job.read_jsonl(spark, [str(mail)])
+        assert len(firsts) > 5  # splits
+        n = job.backfill(spark, EngineSpec(), "jsonl", [str(mail)], str(out))
     got = read_parts(out / "scan")
     expected = cli_scan(cli, [mail])
     assert n == len(expected)
@@ -89,7 +106,12 @@ def test_protect_equals_the_command_line_once_decrypted(
     spec = EngineSpec(cipher=Cipher.AES_256_GCM, key_file=str(backfill_keys))
     for fmt, given in (("jsonl", mail), ("eml", real)):
         out = tmp_path / fmt
-        job.backfill(spark, spec, fmt, [str(given)], str(out))
+        if fmt == "jsonl":
+            splits = small_splits(spark)
+        else:
+            splits = contextlib.nullcontext()
+        with splits:
+            job.backfill(spark, spec, fmt, [str(given)], str(out))
         got = job_decrypted(cli, backfill_keys, out / "protected", tmp_path)
         expected = cli_protected(cli, backfill_keys, [given], tmp_path)
         assert_same(expected, got, skip=("created_at", "access_policy"))
