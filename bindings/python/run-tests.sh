@@ -9,7 +9,8 @@
 #
 # Usage: bindings/python/run-tests.sh [PYTEST ARGS...]
 # Under MAILSHIELD_CI=1 a test that needs ../shared fails instead of
-# skipping when it is absent.
+# skipping when it is absent; so does test_spark.py without java (a JRE
+# 17 or later, which .ci/test-all installs).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
