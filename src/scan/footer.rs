@@ -13,6 +13,8 @@
 //! notice is a footer too. Only the paragraphs that hold keywords are ever
 //! looked at, so a field without keywords costs nothing here.
 
+use std::collections::BTreeMap;
+
 use super::Span;
 
 /// Phrases that make a paragraph a notice (ASCII, lower case).
@@ -90,34 +92,58 @@ fn line_start(text: &[u8], at: usize) -> usize {
 
 /// Answers "is this span inside a footer?" for one body field, looking
 /// only at the paragraphs asked about.
+///
+/// Cost: each paragraph (and each blank or reply-header line) that holds
+/// a span is judged once, in time linear in its length and the few lines
+/// after it; a span is then looked up in a map of what was judged, in
+/// time logarithmic in its size. Linear in the field for any number of
+/// spans, in any order.
 pub(crate) struct Footers<'a> {
     text: &'a [u8],
-    /// Paragraphs already judged.
-    seen: Vec<(Span, bool)>,
+    /// What was judged, by start: the end of a paragraph and whether it
+    /// is a footer, or the end of a line that is in no paragraph (`None`).
+    seen: BTreeMap<usize, (usize, Option<bool>)>,
     /// Where the first signature separator line starts, once looked up.
     signature: Option<Option<usize>>,
 }
 
 impl<'a> Footers<'a> {
     pub(crate) fn new(text: &'a [u8]) -> Footers<'a> {
-        Footers { text, seen: Vec::new(), signature: None }
+        Footers { text, seen: BTreeMap::new(), signature: None }
     }
 
     /// Whether `span` lies in a footer paragraph.
     pub(crate) fn contains(&mut self, span: Span) -> bool {
-        if let Some(&(_, yes)) = self
-            .seen
-            .iter()
-            .find(|(p, _)| p.start <= span.start && span.end <= p.end)
-        {
-            return yes;
-        }
-        let Some(para) = self.paragraph(span.start) else { return false };
-        let yes = span.end <= para.end
-            && (self.trailing(para.end) || self.after_signature(para.start))
-            && is_notice(&self.text[para.start..para.end]);
-        self.seen.push((para, yes));
-        yes
+        let (end, verdict) = match self.judged(span.start) {
+            Some(judged) => judged,
+            None => self.judge(span.start),
+        };
+        span.end <= end && verdict == Some(true)
+    }
+
+    /// What was judged of the paragraph or line that holds byte `at`.
+    fn judged(&self, at: usize) -> Option<(usize, Option<bool>)> {
+        let (_, &(end, verdict)) = self.seen.range(..=at).next_back()?;
+        (at < end).then_some((end, verdict))
+    }
+
+    /// Judges the paragraph that holds byte `at` (or, when it is in
+    /// none, its line) and keeps the verdict.
+    fn judge(&mut self, at: usize) -> (usize, Option<bool>) {
+        let (start, end, verdict) = match self.paragraph(at) {
+            Some(para) => {
+                let yes = (self.trailing(para.end)
+                    || self.after_signature(para.start))
+                    && is_notice(&self.text[para.start..para.end]);
+                (para.start, para.end, Some(yes))
+            }
+            None => {
+                let (line, _) = line_at(self.text, line_start(self.text, at));
+                (line.start, line.end, None)
+            }
+        };
+        self.seen.insert(start, (end, verdict));
+        (end, verdict)
     }
 
     /// The paragraph (lines between blank lines and reply headers) that
@@ -221,5 +247,77 @@ mod tests {
         let t = "Hi\n-- \nAna\n\nconfidential: intended only for you.\n\n\
                  a\nb\nc\nd\ne\n";
         assert_eq!(footer_spans(t, "confidential"), vec![true]);
+    }
+
+    /// A body of `n` paragraphs with a keyword each, the last a notice.
+    fn many_paragraphs(n: usize) -> String {
+        let mut t = String::new();
+        for i in 0..n {
+            t.push_str(&format!("Paragraph {i} is confidential.\n\n"));
+        }
+        t.push_str(
+            "This email is confidential and intended solely for you.\n",
+        );
+        t
+    }
+
+    #[test]
+    fn spans_in_any_order_get_their_paragraphs_verdict() {
+        let t = many_paragraphs(50);
+        let spans: Vec<Span> = t
+            .match_indices("confidential")
+            .map(|(i, w)| Span { start: i, end: i + w.len() })
+            .collect();
+        let in_order: Vec<bool> = {
+            let mut f = Footers::new(t.as_bytes());
+            spans.iter().map(|&s| f.contains(s)).collect()
+        };
+        let mut expected = vec![false; 50];
+        expected.push(true);
+        assert_eq!(in_order, expected);
+        // Backwards, and a span that crosses its paragraph's end first:
+        // neither changes a verdict.
+        let mut f = Footers::new(t.as_bytes());
+        let last = spans[50];
+        assert!(!f.contains(Span { start: last.start, end: t.len() + 1 }));
+        let backwards: Vec<bool> =
+            spans.iter().rev().map(|&s| f.contains(s)).collect();
+        assert_eq!(backwards.into_iter().rev().collect::<Vec<_>>(), expected);
+    }
+
+    #[test]
+    fn spans_on_blank_and_reply_header_lines_are_not_footers() {
+        let t = "Hi\n\nOn Monday, Bo wrote:\n> confidential notice\n";
+        let mut f = Footers::new(t.as_bytes());
+        assert!(!f.contains(Span { start: 3, end: 4 }));
+        assert!(!f.contains(Span { start: 8, end: 14 }));
+        assert!(!f.contains(Span { start: 8, end: 14 }));
+    }
+
+    /// The regression of the linear search through every paragraph seen
+    /// (BENCHMARKS.md, `body10m`): four times the paragraphs take at most
+    /// ten times as long (growth only, not a speed claim).
+    #[test]
+    fn regression_footer_lookup_was_quadratic_in_paragraphs() {
+        let time = |n: usize| {
+            let t = many_paragraphs(n);
+            let spans: Vec<Span> = t
+                .match_indices("confidential")
+                .map(|(i, w)| Span { start: i, end: i + w.len() })
+                .collect();
+            (0..3)
+                .map(|_| {
+                    let start = std::time::Instant::now();
+                    let mut f = Footers::new(t.as_bytes());
+                    let yes = spans.iter().filter(|&&s| f.contains(s)).count();
+                    assert_eq!(yes, 1);
+                    start.elapsed()
+                })
+                .min()
+                .unwrap_or_default()
+        };
+        let (t1, t4) = (time(10_000), time(40_000));
+        let slack = std::time::Duration::from_millis(5);
+        assert!(t4 <= t1 * 10 + slack, "{t1:?}, four times: {t4:?}");
     }
 }
