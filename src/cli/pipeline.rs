@@ -2,14 +2,16 @@
 //!
 //! One thread reads the inputs message by message (mail files are streamed,
 //! never read whole) and hands batches of a few megabytes on through a
-//! channel of two slots. A second thread has each batch processed on
-//! rayon's pool, every core by default, while the main thread writes the
-//! records of the batch before it, in input order. At most five batches
-//! are in memory (two waiting, one in the pool, one waiting to be written,
-//! one being written), however large the archive. The reader only splits
-//! inputs into messages; their MIME parsing, most of the work of reading,
-//! is done on the pool with the rest.
+//! channel of two slots. A second thread starts each batch on rayon's
+//! pool, every core by default, keeping two or three batches there at
+//! once so that no core waits at the end of a batch, and passes the
+//! results on in input order; the main thread writes them. At most seven
+//! batches are in memory (two waiting, three on the pool, one waiting to
+//! be written, one being written), however large the archive. The reader
+//! only splits inputs into messages; their MIME parsing, most of the work
+//! of reading, is done on the pool with the rest.
 
+use std::collections::VecDeque;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread;
 
@@ -110,8 +112,13 @@ fn reader(
 /// A processed batch: each message's source, length and outcome.
 type Done = Vec<(mail::Source, usize, Outcome)>;
 
-/// Processes the batches from `rx` on `pool`, in order, passing on what
-/// the reader could not read; stops when nobody takes the results.
+/// Processes the batches from `rx` on `pool`, passing on in order what
+/// it gives and what the reader could not read; stops when nobody takes
+/// the results.
+///
+/// Up to [`IN_FLIGHT`] batches are on the pool at once: while the last
+/// messages of one batch are still being worked on, idle threads take
+/// messages of the next, so the cores do not wait at each batch's end.
 fn process<W>(
     pool: &rayon::ThreadPool,
     rx: Receiver<Item>,
@@ -120,32 +127,78 @@ fn process<W>(
 ) where
     W: Fn(&Message) -> Outcome + Sync,
 {
-    for item in rx {
-        let done = match item {
-            Item::Batch(batch) => Ok(pool.install(|| {
-                batch
-                    .into_par_iter()
-                    .map(|p| {
-                        let m = p.resolve();
-                        let o = work(&m);
-                        (m.source, m.raw_len, o)
-                    })
-                    .collect()
-            })),
-            Item::Failed(e) => Err(e),
-        };
-        if tx.send(done).is_err() {
-            return;
+    let mut queue: VecDeque<Result<Receiver<Done>, String>> = VecDeque::new();
+    pool.in_place_scope(|scope| {
+        for item in rx {
+            // Start the batch on the pool; its result waits in the queue.
+            queue.push_back(match item {
+                Item::Batch(batch) => {
+                    let (done_tx, done_rx) = sync_channel(1);
+                    scope.spawn(move |_| {
+                        let _ = done_tx.send(process_batch(batch, work));
+                    });
+                    Ok(done_rx)
+                }
+                Item::Failed(e) => Err(e),
+            });
+            while queue.len() > IN_FLIGHT {
+                if !forward(&mut queue, &tx) {
+                    return;
+                }
+            }
         }
-    }
+        while !queue.is_empty() {
+            if !forward(&mut queue, &tx) {
+                return;
+            }
+        }
+    });
+}
+
+/// How many batches [`process`] keeps on the pool at once.
+const IN_FLIGHT: usize = 2;
+
+/// Every message of `batch` resolved and worked on, on the pool.
+fn process_batch<W>(batch: Vec<Pending>, work: &W) -> Done
+where
+    W: Fn(&Message) -> Outcome + Sync,
+{
+    batch
+        .into_par_iter()
+        .map(|p| {
+            let m = p.resolve();
+            let o = work(&m);
+            (m.source, m.raw_len, o)
+        })
+        .collect()
+}
+
+/// Waits for the oldest batch in `queue` and sends it on; false when
+/// nobody takes it any more.
+fn forward(
+    queue: &mut VecDeque<Result<Receiver<Done>, String>>,
+    tx: &SyncSender<Result<Done, String>>,
+) -> bool {
+    let Some(front) = queue.pop_front() else { return true };
+    let done = match front {
+        // N.B. a batch's sender is dropped without sending only if its
+        // task panicked (a bug: nothing on the way panics on input). The
+        // batch is reported as lost, not skipped silently, and the panic
+        // ends the run when the pool's scope closes.
+        Ok(rx) => rx
+            .recv()
+            .map_err(|_| "internal error: a batch was lost".to_string()),
+        Err(e) => Err(e),
+    };
+    tx.send(done).is_ok()
 }
 
 /// Runs `work` over every message of the inputs, writing each record to
 /// `sink` in input order, and reporting on stderr.
 ///
-/// Three stages run at once: the reader, the pool working on one batch,
-/// and this thread writing the batch before it, so the pool does not wait
-/// for the output.
+/// Three stages run at once: the reader, the pool working on the next
+/// batches, and this thread writing the batch before them, so the pool
+/// does not wait for the output.
 ///
 /// # Errors
 ///
@@ -200,19 +253,26 @@ where
             }
         };
         for (source, raw_len, o) in batch {
-            let at = format!("{}#{}", source.path, source.index);
-            for w in &o.warnings {
-                summary.report(false, &at, w);
-            }
-            for e in &o.errors {
-                summary.report(true, &at, e);
+            if !o.warnings.is_empty() || !o.errors.is_empty() {
+                let at = format!("{}#{}", source.path, source.index);
+                for w in &o.warnings {
+                    summary.report(false, &at, w);
+                }
+                for e in &o.errors {
+                    summary.report(true, &at, e);
+                }
             }
             if !o.complete {
                 status = status.max(Status::Incomplete);
             }
             for (ty, n) in &o.counts {
                 summary.findings += *n as u64;
-                *summary.by_type.entry(ty.clone()).or_default() += *n as u64;
+                match summary.by_type.get_mut(ty) {
+                    Some(total) => *total += *n as u64,
+                    None => {
+                        summary.by_type.insert(ty.clone(), *n as u64);
+                    }
+                }
             }
             worst = worst.max(o.level);
             summary.message(raw_len);
