@@ -556,8 +556,14 @@ mod tests {
             let text = format!("the key is {key} for the build");
             assert_eq!(found(&text), [("API_KEY".to_string(), key.clone())]);
             let (id, secret) = (&key[3..19], &key[20..]);
+            // An id of digits alone has no upper case: make one of its
+            // digits a capital instead, so that each is a near miss.
+            let upper = match id.to_uppercase() {
+                u if u != id => u,
+                _ => format!("A{}", &id[1..]),
+            };
             for near in [
-                format!("eb_{}_{secret}", id.to_uppercase()),
+                format!("eb_{upper}_{secret}"),
                 format!("eb_{id}_{}", &secret[..42]),
                 format!("eb-{id}_{secret}"),
             ] {
