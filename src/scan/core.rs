@@ -9,18 +9,18 @@
 //! search the whole buffer. Every candidate then passes the detector's
 //! validator, isolation check, context score and the allow-list.
 //!
-//! All work is linear in the buffer: runs never overlap, prefix searches
-//! are bounded by the pack's longest match, and the automata are
-//! linear-time.
+//! All work is linear in the buffer: runs never overlap, and every search
+//! looks at most twice the detector's longest match ahead (its pattern's
+//! own bound, else the pack's `max_match_len`), so a pattern whose every
+//! search would read to the end of the buffer before a short match wins
+//! (`.*[^A-Z]|[A-Z]` over capitals, HOSTILE-INPUTS 5) costs the buffer
+//! times that length, not its square; the automata are linear-time.
 //!
-//! FIXME: except the iteration in `search` (whole buffers for detectors
-//! without a trigger, runs for the others): a custom pattern whose every
-//! search scans to the end of the range before a short match wins
-//! (`.*[^A-Z]|[A-Z]` over capitals, HOSTILE-INPUTS 5) takes time
-//! quadratic in the range. None of the built-in packs has such a pattern.
-//! Bounding each search by the pack's longest match makes it linear in
-//! the buffer times that length; a work budget with a "not fully scanned"
-//! result would bound the rest.
+//! A match as long as the pack's longest match or longer is reported as
+//! an error on the message (`complete: false`). Limitation: for a custom
+//! pattern with no bound of its own, a window can hide that a match
+//! would run past the pack's longest match when a shorter alternative
+//! also matches inside it; that shorter match is then what is reported.
 
 use regex_automata::{Anchored, Input};
 
@@ -558,9 +558,7 @@ impl<'a> FieldScan<'a> {
         if !prefixes.iter().any(starts) {
             return;
         }
-        let limit = det.max_len.map_or(self.inner.pack.max_match_len, |m| {
-            m.saturating_add(1).min(self.inner.pack.max_match_len)
-        });
+        let limit = self.limit(d);
         let end = self.text.len().min(p.saturating_add(limit));
         let input =
             Input::new(self.text).range(p..end).anchored(Anchored::Yes);
@@ -584,15 +582,37 @@ impl<'a> FieldScan<'a> {
             return;
         }
         let min_len = self.inner.detectors[d].min_len;
-        let mut input = Input::new(text).range(start..end);
-        while let Some((s, e, group)) = self.find(d, &input) {
-            self.accept(d, s, e, group);
-            let next = if e > s { e } else { e + 1 };
-            if next > end || end - next < min_len {
-                break;
+        let limit = self.limit(d);
+        let mut at = start;
+        while at <= end && end - at >= min_len {
+            // A window that holds every match starting in its first
+            // `limit` bytes whole.
+            let hi = end.min(at.saturating_add(limit.saturating_mul(2)));
+            let input = Input::new(text).range(at..hi);
+            let cut = hi < end;
+            match self.find(d, &input) {
+                None if cut => at = hi - limit + 1,
+                None => break,
+                // A match that starts late may be cut by the window:
+                // search again from its start.
+                Some((s, _, _)) if cut && s + limit > hi => at = s,
+                Some((s, e, group)) => {
+                    if e - s >= limit {
+                        self.found.overlong.push(d);
+                    }
+                    self.accept(d, s, e, group);
+                    at = if e > s { e } else { e + 1 };
+                }
             }
-            input.set_start(next);
         }
+    }
+
+    /// One more than the longest match detector `d` can make: its
+    /// pattern's own bound, or the pack's longest match.
+    fn limit(&self, d: usize) -> usize {
+        let det = &self.inner.detectors[d];
+        let most = self.inner.pack.max_match_len.max(1);
+        det.max_len.map_or(most, |m| m.saturating_add(1).min(most))
     }
 
     /// Python semantics over non-ASCII text: search a copy in which every
