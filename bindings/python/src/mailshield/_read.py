@@ -32,6 +32,7 @@ import threading
 from ctypes import addressof, c_void_p
 
 from . import _native as n
+from . import _pool
 from .result import LABELS, LEVELS, Field, Finding, Keyword, ScanResult
 
 _new = tuple.__new__
@@ -286,7 +287,9 @@ class Batch:
 
     def __del__(self) -> None:
         ptr, self.ptr = self.ptr, 0
-        if ptr:
+        # N.B. freeing runs on the library's pool, which a forked child
+        # lacks: there the batch is left to the child's exit (_pool).
+        if ptr and _pool.usable():
             try:
                 self.lib.batch_free(ptr)
             except Exception:  # at interpreter exit

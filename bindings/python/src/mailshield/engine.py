@@ -31,7 +31,9 @@ passes them through as invalid bytes) and get byte offsets.
 
 Limits (the library's): a message over 64 MiB is not scanned whole
 (under the ``seed`` pack its result says ``complete`` false); the
-``seed`` pack cannot stream.
+``seed`` pack cannot stream. After ``fork``, a child of a process that
+ran a batch cannot run one (``StateError``: the library's thread pool
+has no threads there; see ``mailshield._pool``); the other calls work.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from collections.abc import Iterable, Sequence
 from ctypes import byref, c_void_p
 
 from . import _native as n
+from . import _pool
 from ._handle import Handle
 from ._read import Batch, read_whole, reader
 from .keys import Cipher, KeySet, to_bytes
@@ -258,7 +261,8 @@ class Engine(Handle):
 
         Raises:
             ``TypeError`` when both ``messages`` and ``records`` are
-            given, or an item is not text or bytes.
+            given, or an item is not text or bytes; ``StateError`` in a
+            process forked after a batch ran (see ``mailshield._pool``).
         """
         items = texts if isinstance(texts, Sequence) else list(texts)
         if not items:
@@ -330,7 +334,8 @@ class Engine(Handle):
         pairs[1::2] = lengths
         inputs = (n.Bytes * count).from_buffer(pairs)
 
-        # The call, the engine borrowed.
+        # The call, the engine borrowed; never on a pool lost to fork.
+        _pool.enter()
         lib = self._lib
         out = c_void_p()
         ptr = self._acquire()
