@@ -317,8 +317,11 @@ def open_library(places: list[tuple[str, str]]) -> tuple[str, ctypes.CDLL]:
         try:
             return path, ctypes.CDLL(path)
         except OSError as e:
-            # dlopen's message starts with the path already.
+            # dlopen's message starts with the path already; for a library
+            # built for another machine it is "No such file or directory".
             reason = str(e).removeprefix(f"{path}: ")
+            if is_path:
+                reason = _wrong_target(path) or reason
             failures.append(f"  {where}: {path}: {reason}")
     tried = "\n".join(failures)
     hint = (
@@ -328,6 +331,54 @@ def open_library(places: list[tuple[str, str]]) -> tuple[str, ctypes.CDLL]:
     raise LibraryError(
         None,
         f"cannot load the mailshield library; tried:\n{tried}\n{hint}",
+    )
+
+
+# ELF machine numbers (e_machine) by name, for the loader's messages.
+ELF_MACHINES = {
+    3: "x86",
+    8: "MIPS",
+    20: "PowerPC",
+    21: "PowerPC64",
+    22: "s390x",
+    40: "ARM",
+    62: "x86-64",
+    183: "AArch64",
+    243: "RISC-V",
+}
+
+
+def elf_target(path: str) -> tuple[int, int] | None:
+    """The word size (32 or 64) and machine number of an ELF file; None
+    for a file that is not ELF or cannot be read."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(20)
+    except OSError:
+        return None
+    if len(head) < 20 or head[:4] != b"\x7fELF" or head[4] not in (1, 2):
+        return None
+    order = "<" if head[5] == 1 else ">"
+    (machine,) = struct.unpack_from(order + "H", head, 18)
+    return 32 * head[4], machine
+
+
+def _wrong_target(path: str) -> str | None:
+    """Why ``path`` cannot load here when it is an ELF library built for
+    another word size or machine than this Python; else None."""
+    theirs = elf_target(path)
+    ours = elf_target(sys.executable) or elf_target("/proc/self/exe")
+    if theirs is None or ours is None or theirs == ours:
+        return None
+
+    def name(target: tuple[int, int]) -> str:
+        bits, machine = target
+        arch = ELF_MACHINES.get(machine, f"ELF machine {machine}")
+        return f"{arch} ({bits}-bit)"
+
+    return (
+        f"a library built for {name(theirs)}, but this Python runs on "
+        f"{name(ours)}"
     )
 
 
