@@ -46,14 +46,8 @@ import os
 import sys
 from typing import Any
 
-from mailshield import Cipher
-from mailshield.cluster import EngineSpec, scan_rows
+from mailshield.cluster import CIPHERS, EngineSpec, scan_rows
 
-CIPHERS = {
-    "aes-256-gcm": Cipher.AES_256_GCM,
-    "fernet": Cipher.FERNET,
-    "none": Cipher.NONE,
-}
 # Raw messages per partition of a folder.
 FILES_PER_PART = 64
 
@@ -243,16 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     # The spec: what every worker builds its engine from.
-    pack, toml = args.pack, None
-    if args.pack not in ("default", "seed"):
-        with open(args.pack, encoding="utf-8") as f:
-            pack, toml = None, f.read()
-    spec = EngineSpec(
-        pack=pack,
-        toml=toml,
-        cipher=CIPHERS[args.cipher] if args.cipher else None,
-        key_file=os.path.abspath(args.key_file) if args.key_file else None,
-    )
+    spec = EngineSpec.from_options(args.pack, args.cipher, args.key_file)
     inputs = [os.path.abspath(p) for p in args.inputs]
 
     if args.scheduler:

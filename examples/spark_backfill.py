@@ -53,19 +53,14 @@ import sys
 from collections.abc import Iterator
 from urllib.parse import unquote, urlparse
 
-from mailshield import Cipher
 from mailshield.cluster import (
+    CIPHERS,
     ROW_COLUMNS,
     ROW_DDL,
     EngineSpec,
     scan_rows,
 )
 
-CIPHERS = {
-    "aes-256-gcm": Cipher.AES_256_GCM,
-    "fernet": Cipher.FERNET,
-    "none": Cipher.NONE,
-}
 
 
 def local_path(uri: str) -> str:
@@ -223,16 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     # The spec: what every executor builds its engine from.
-    pack, toml = args.pack, None
-    if args.pack not in ("default", "seed"):
-        with open(args.pack, encoding="utf-8") as f:
-            pack, toml = None, f.read()
-    spec = EngineSpec(
-        pack=pack,
-        toml=toml,
-        cipher=CIPHERS[args.cipher] if args.cipher else None,
-        key_file=os.path.abspath(args.key_file) if args.key_file else None,
-    )
+    spec = EngineSpec.from_options(args.pack, args.cipher, args.key_file)
     inputs = [os.path.abspath(p) for p in args.inputs]
 
     spark = session(args.master)

@@ -53,6 +53,24 @@ def test_a_spec_shows_no_toml_and_no_key(monkeypatch):
     assert isinstance(spec.keys(), KeySet)
 
 
+def test_a_spec_from_a_jobs_options(tmp_path, monkeypatch):
+    assert EngineSpec.from_options() == EngineSpec(pack="default")
+    pack = tmp_path / "pack.toml"
+    pack.write_text("[pack]\nname = 'x'\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    spec = EngineSpec.from_options(str(pack), "fernet", "keys.json")
+    assert spec == EngineSpec(
+        toml="[pack]\nname = 'x'\n",
+        cipher=Cipher.FERNET,
+        key_file=str(tmp_path / "keys.json"),
+    )
+    assert EngineSpec.from_options("seed", "none").cipher is Cipher.NONE
+    with pytest.raises(KeyError):
+        EngineSpec.from_options(cipher="rot13")
+    with pytest.raises(OSError):
+        EngineSpec.from_options(str(tmp_path / "missing.toml"))
+
+
 def test_a_cipher_without_a_key_is_refused(monkeypatch):
     monkeypatch.delenv("MAILSHIELD_KEY", raising=False)
     with pytest.raises(KeySetError, match="no key"):

@@ -86,6 +86,14 @@ ROW_COLUMNS = (
 _RECORD_KEYS = frozenset(("id", "body", "subject", "sender_email"))
 
 
+#: The ciphers by the names the command line gives them.
+CIPHERS: dict[str, Cipher] = {
+    "aes-256-gcm": Cipher.AES_256_GCM,
+    "fernet": Cipher.FERNET,
+    "none": Cipher.NONE,
+}
+
+
 @dataclasses.dataclass(frozen=True)
 class EngineSpec:
     """What a worker needs to build its engine: small, picklable.
@@ -110,6 +118,33 @@ class EngineSpec:
     def __post_init__(self) -> None:
         if self.pack is not None and self.toml is not None:
             raise TypeError("give either pack or toml, not both")
+
+    @classmethod
+    def from_options(
+        cls,
+        pack: str = "default",
+        cipher: str | None = None,
+        key_file: str | None = None,
+    ) -> EngineSpec:
+        """The spec for a job's command-line options, as the example jobs
+        take them: ``pack`` a built-in pack's name or a TOML file's path
+        (read here, so that workers need not see the file), ``cipher`` a
+        name of ``CIPHERS``, ``key_file`` a path, made absolute.
+
+        Raises:
+            ``KeyError`` for an unknown cipher name; ``OSError`` when the
+            pack file cannot be read.
+        """
+        toml = None
+        if pack not in ("default", "seed"):
+            with open(pack, encoding="utf-8") as f:
+                pack, toml = None, f.read()
+        return cls(
+            pack=pack,
+            toml=toml,
+            cipher=CIPHERS[cipher] if cipher else None,
+            key_file=os.path.abspath(key_file) if key_file else None,
+        )
 
     def engine(self) -> Engine:
         """This process's engine for the spec, built on first use.
