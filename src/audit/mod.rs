@@ -505,6 +505,18 @@ impl AuditLog {
                             "the last line is not an audit entry",
                         )
                     })?;
+                // N.B. No log reaches these numbers; a line that names
+                // them would overflow `seq` or make the key derivation
+                // below run for ever.
+                if line.seq == u64::MAX
+                    || line.epoch > line.seq
+                    || line.epoch > MAX_EPOCHS
+                {
+                    return Err(AuditError::new(
+                        path,
+                        "the last line names an impossible seq or epoch",
+                    ));
+                }
                 Some((line, bytes))
             }
         };

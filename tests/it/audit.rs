@@ -276,6 +276,28 @@ fn a_torn_last_line_is_refused_on_open() {
     );
 }
 
+// Regression: a last line naming a huge epoch made `open` derive keys
+// for ever, and `seq` at its maximum overflowed.
+#[test]
+fn a_last_line_with_an_impossible_epoch_or_seq_is_refused_on_open() {
+    let dir = TempDir::new("audit");
+    let path = dir.join("a.log");
+    let zeros = "0".repeat(64);
+    let huge = u64::MAX;
+    for line in [
+        format!("{{\"seq\":9,\"epoch\":10,\"prev\":\"{zeros}\"}}"),
+        format!("{{\"seq\":{huge},\"prev\":\"{zeros}\"}}"),
+        format!("{{\"seq\":{huge},\"epoch\":{huge},\"prev\":\"{zeros}\"}}"),
+    ] {
+        write_lines(&path, &[line]);
+        let err = AuditLog::open(&path, &KEY, None).unwrap_err().to_string();
+        assert!(
+            err.ends_with("the last line names an impossible seq or epoch"),
+            "{err}"
+        );
+    }
+}
+
 fn failure(at: u64, ip: &str, user: &str) -> Event {
     let mut e = Event::new("authentication_failed", at);
     e.source_ip = Some(ip.to_string());
