@@ -75,12 +75,13 @@ def session(master: str, app: str = "mailshield-backfill"):
     """A Spark session on ``master``; local ones on loopback only."""
     from pyspark.sql import SparkSession
 
-    # The JVM inherits the environment: bind it to loopback before it
-    # starts, and run workers on this interpreter.
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # The JVM inherits the environment: run workers on this interpreter
+    # and, for a local master only, bind it to loopback before it starts
+    # (a cluster's executors must reach the driver).
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.master(master).appName(app)
     if master.startswith("local"):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         builder = (
             builder.config("spark.driver.host", "127.0.0.1")
             .config("spark.driver.bindAddress", "127.0.0.1")
