@@ -179,16 +179,44 @@ fn resume_point(
                 .into(),
         ));
     }
+    let mut read = 0;
     let good = partial
         .chunks
         .iter()
-        .take_while(|c| {
-            file_sha256(&dir.join(&c.file)).as_ref() == Some(&c.sha256)
+        .enumerate()
+        .take_while(|&(index, c)| {
+            let ok = chunk_in_place(dir, index, c, read, per);
+            read = read.saturating_add(c.messages);
+            ok
         })
         .count();
     partial.chunks.truncate(good);
     partial.messages_read = partial.chunks.iter().map(|c| c.messages).sum();
     Ok(partial)
+}
+
+/// Whether chunk `index` of a partial manifest is the one [`export`]
+/// wrote there: its own file name, at most `per` messages from `first`
+/// on, and the file still matching its hash.
+///
+/// N.B. The manifest is read from disk: its file names must not lead
+/// out of the directory, nor its counts overflow the sum of them.
+fn chunk_in_place(
+    dir: &Path,
+    index: usize,
+    c: &Chunk,
+    first: u64,
+    per: u64,
+) -> bool {
+    c.file == chunk_name(index)
+        && c.first_message == first
+        && c.messages <= per
+        && file_sha256(&dir.join(&c.file)).as_ref() == Some(&c.sha256)
+}
+
+/// The file name of chunk `index`.
+fn chunk_name(index: usize) -> String {
+    format!("part-{index:06}.jsonl")
 }
 
 /// Writes chunk `index` (its mentions, a JSON line each) and returns its
@@ -199,7 +227,7 @@ fn write_chunk(
     found: &[super::Mention],
     first_message: u64,
 ) -> Result<Chunk, GdprError> {
-    let file = format!("part-{index:06}.jsonl");
+    let file = chunk_name(index);
     let mut bytes = Vec::new();
     for m in found {
         serde_json::to_writer(&mut bytes, m)

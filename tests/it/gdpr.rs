@@ -744,6 +744,59 @@ fn an_interrupted_export_resumes_where_it_stopped() {
     assert_eq!(again.unwrap(), whole);
 }
 
+// Regression: a partial manifest was trusted as read from disk: counts
+// that overflowed their sum panicked, and a chunk's file could name one
+// outside the export directory. Such chunks are now written again.
+#[test]
+fn a_partial_manifest_with_forged_chunks_is_not_trusted() {
+    let dir = crate::support::TempDir::new("gdpr");
+    let m = Matcher::new(&alice()).unwrap();
+    let options = Options { chunk_messages: 16 };
+    let whole = export(
+        &dir.join("whole"),
+        &m,
+        sent_and_received().into_iter(),
+        None,
+        options,
+        T0,
+    )
+    .unwrap();
+    let forgeries: [fn(&mut Manifest); 2] = [
+        |p| {
+            p.chunks[2].messages = u64::MAX;
+            p.chunks[3].messages = u64::MAX;
+        },
+        |p| p.chunks[1].file = "../part-000001.jsonl".into(),
+    ];
+    for (i, forge) in forgeries.into_iter().enumerate() {
+        let out = dir.join(&format!("forged{i}"));
+        let stopped = std::panic::catch_unwind(|| {
+            let msgs = interrupted(sent_and_received(), 70);
+            export(&out, &m, msgs, None, options, T0)
+        });
+        assert!(stopped.is_err());
+        let partial_path = out.join("manifest.partial.json");
+        let mut partial: Manifest =
+            serde_json::from_slice(&std::fs::read(&partial_path).unwrap())
+                .unwrap();
+        forge(&mut partial);
+        let chunk1 = std::fs::read(out.join("part-000001.jsonl")).unwrap();
+        std::fs::write(dir.join("part-000001.jsonl"), chunk1).unwrap();
+        std::fs::write(&partial_path, serde_json::to_vec(&partial).unwrap())
+            .unwrap();
+        let resumed = export(
+            &out,
+            &m,
+            sent_and_received().into_iter(),
+            None,
+            options,
+            T0,
+        )
+        .unwrap();
+        assert_eq!(resumed, whole, "forgery {i}");
+    }
+}
+
 // HOSTILE 119: the audit log names subjects by keyed pseudonyms; erasure
 // shreds the subject's key: the chain still verifies, and the subject's
 // id no longer leads to their events.
