@@ -72,19 +72,27 @@ static void *xrealloc(void *p, size_t n)
     return p;
 }
 
+static void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n, size);
+    if (p == NULL)
+        die("out of memory");
+    return p;
+}
+
 /* The whole file, or death. */
 static char *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (f == NULL)
         die(path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = xrealloc(NULL, (size_t)n + 1);
-    if (fread(buf, 1, (size_t)n, f) != (size_t)n)
+    long n;
+    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0
+        || fseek(f, 0, SEEK_SET) != 0)
         die(path);
-    fclose(f);
+    char *buf = xrealloc(NULL, (size_t)n + 1);
+    if (fread(buf, 1, (size_t)n, f) != (size_t)n || fclose(f) != 0)
+        die(path);
     buf[n] = '\0';
     *len = (size_t)n;
     return buf;
@@ -201,7 +209,8 @@ static void *work(void *arg)
 static double now(void)
 {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    if (clock_gettime(CLOCK_MONOTONIC, &t) != 0)
+        die("clock_gettime failed");
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
@@ -219,9 +228,12 @@ static void write_spans(const char *path, const struct spans *per_body)
     for (size_t i = 0; i < body_count; i++)
         for (size_t k = 0; k < per_body[i].len; k++) {
             const struct span *s = &per_body[i].items[k];
-            fprintf(f, "%zu\t%u\t%llu\t%llu\n", i, s->id, s->start, s->end);
+            if (fprintf(f, "%zu\t%u\t%llu\t%llu\n", i, s->id, s->start,
+                        s->end) < 0)
+                die(path);
         }
-    fclose(f);
+    if (fclose(f) != 0)
+        die(path);
 }
 
 int main(int argc, char **argv)
@@ -258,18 +270,18 @@ int main(int argc, char **argv)
     hs_scratch_t *proto = NULL;
     if (hs_alloc_scratch(db, &proto) != HS_SUCCESS)
         die("hs_alloc_scratch failed");
-    struct worker *w = calloc((size_t)threads, sizeof *w);
+    struct worker *w = xcalloc((size_t)threads, sizeof *w);
     for (int t = 0; t < threads; t++)
         if (hs_clone_scratch(proto, &w[t].scratch) != HS_SUCCESS)
             die("hs_clone_scratch failed");
     struct spans *per_body =
-        spans_path ? calloc(body_count, sizeof *per_body) : NULL;
+        spans_path ? xcalloc(body_count, sizeof *per_body) : NULL;
 
     /*
      * Timed rounds, after one untimed round that warms the threads'
      * scratch; spans are recorded in the warm-up round.
      */
-    double *secs = calloc((size_t)rounds + 1, sizeof *secs);
+    double *secs = xcalloc((size_t)rounds + 1, sizeof *secs);
     unsigned long long matches = 0;
     for (int r = 0; r <= rounds; r++) {
         atomic_store(&next_body, 0);
@@ -279,9 +291,11 @@ int main(int argc, char **argv)
         }
         double t0 = now();
         for (int t = 0; t < threads; t++)
-            pthread_create(&w[t].thread, NULL, work, &w[t]);
+            if (pthread_create(&w[t].thread, NULL, work, &w[t]) != 0)
+                die("pthread_create failed");
         for (int t = 0; t < threads; t++)
-            pthread_join(w[t].thread, NULL);
+            if (pthread_join(w[t].thread, NULL) != 0)
+                die("pthread_join failed");
         secs[r] = now() - t0;
         unsigned long long m = 0;
         for (int t = 0; t < threads; t++)
@@ -306,5 +320,7 @@ int main(int argc, char **argv)
                             : (secs[rounds / 2 - 1] + secs[rounds / 2]) / 2;
     printf("], \"median_s\": %.6f, \"MBps\": %.2f}\n", med,
            (double)total / med / 1e6);
+    if (ferror(stdout) || fflush(stdout) != 0)
+        die("cannot write the report");
     return 0;
 }
