@@ -174,7 +174,8 @@ impl Detector {
         let (newest, lateness) = (self.newest, self.config.lateness);
         self.windows.retain(|(name, _), w| {
             let window = rule_window(name);
-            let horizon = newest.saturating_sub(window + lateness);
+            let horizon =
+                newest.saturating_sub(window.saturating_add(lateness));
             let live = w.times.last().is_some_and(|&t| t >= horizon);
             let quiet = w.quiet.is_some_and(|(_, until)| until > horizon);
             live || quiet
@@ -234,8 +235,8 @@ impl Detector {
 
     /// Counts one matching event of `rule` for `key` at `t`.
     fn count(&mut self, rule: Rule, key: &str, t: u64) -> Option<Alert> {
-        let horizon =
-            self.newest.saturating_sub(rule.window + self.config.lateness);
+        let late = rule.window.saturating_add(self.config.lateness);
+        let horizon = self.newest.saturating_sub(late);
         let w = self.windows.entry((rule.name, key.to_string())).or_default();
         let at = w.times.partition_point(|&x| x <= t);
         w.times.insert(at, t);

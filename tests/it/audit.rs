@@ -318,6 +318,23 @@ fn fired(events: &[Event], rule: &str) -> Vec<(String, usize)> {
         .collect()
 }
 
+// Regression: a lateness near u64::MAX (no event too late) overflowed
+// the window's horizon.
+#[test]
+fn a_lateness_without_bound_keeps_every_event() {
+    let config = Config { lateness: u64::MAX, ..Config::default() };
+    let mut d = Detector::new(config);
+    for t in [299, 0, 60, 120, 180] {
+        d.observe(&failure(T0 + t, "10.0.0.1", "u"));
+    }
+    let alerts: Vec<_> =
+        d.alerts().iter().map(|a| (a.rule, a.key.as_str(), a.count)).collect();
+    assert_eq!(
+        alerts,
+        [("brute_force", "10.0.0.1", 5), ("brute_force_principal", "u", 5)]
+    );
+}
+
 #[test]
 fn brute_force_uses_a_true_sliding_window() {
     // (a) five within 4 min 59 s.
