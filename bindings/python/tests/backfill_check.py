@@ -10,10 +10,19 @@ holds personal data, and protected bodies are decrypted here).
 from __future__ import annotations
 
 import json
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from mailshield import Cipher
+from mailshield.cluster import EngineSpec
+
 Record = dict[str, Any]
+# conftest's ``cli`` fixture: ``mailshield ARGS...``, not checked.
+Cli = Callable[..., subprocess.CompletedProcess[str]]
+# A job run: ``(spec, format, input, out)``, the number of messages.
+Run = Callable[[EngineSpec, str, Path, Path], int]
 
 # Parts of a storage record that differ by nature: the time it was
 # written, and the pack's policy table, which the ABI does not give.
@@ -85,14 +94,16 @@ def parquet_matches_records(folder: Path, records: list[Record]) -> None:
             assert parts[key] == rec[key], f"{rec['source']}: {key}"
 
 
-def cli_scan(cli, inputs: list[Path]) -> list[Record]:
+def cli_scan(cli: Cli, inputs: list[Path]) -> list[Record]:
     done = cli("scan", *map(str, inputs))
     # 3: the broken line is incomplete, as it should be.
     assert done.returncode in (0, 3), done.stderr[-2000:]
     return parse_lines(done.stdout)
 
 
-def cli_protected(cli, keys: Path, inputs: list[Path], tmp: Path):
+def cli_protected(
+    cli: Cli, keys: Path, inputs: list[Path], tmp: Path
+) -> list[Record]:
     """``mailshield protect`` then ``decrypt``: the records in clear."""
     sealed = tmp / "cli-protected.jsonl"
     done = cli(
@@ -103,16 +114,52 @@ def cli_protected(cli, keys: Path, inputs: list[Path], tmp: Path):
     return cli_decrypt(cli, keys, sealed)
 
 
-def cli_decrypt(cli, keys: Path, sealed: Path) -> list[Record]:
+def cli_decrypt(cli: Cli, keys: Path, sealed: Path) -> list[Record]:
     done = cli("decrypt", "--key-file", str(keys), str(sealed))
     assert done.returncode in (0, 3), done.stderr[-2000:]
     return parse_lines(done.stdout)
 
 
-def job_decrypted(cli, keys: Path, folder: Path, tmp: Path):
+def job_decrypted(
+    cli: Cli, keys: Path, folder: Path, tmp: Path
+) -> list[Record]:
     """A job's protected records, opened by ``mailshield decrypt``."""
     joined = tmp / f"{folder.parent.name}-protected.jsonl"
     with joined.open("wb") as f:
         for part in sorted(folder.glob("part-*")):
             f.write(part.read_bytes())
     return cli_decrypt(cli, keys, joined)
+
+
+def check_scan(run: Run, cli: Cli, mail: Path, real: Path, tmp: Path) -> None:
+    """A job's scan of the JSONL ``mail`` and the folder ``real`` equals
+    the command line's, and its Parquet holds the same."""
+    # JSONL: every line, its number and id as the command line has them.
+    out = tmp / "jsonl"
+    n = run(EngineSpec(), "jsonl", mail, out)
+    got = read_parts(out / "scan")
+    expected = cli_scan(cli, [mail])
+    assert n == len(expected)
+    assert_same(expected, got)
+    parquet_matches_records(out / "parquet", got)
+
+    # Raw messages through scan_message.
+    out = tmp / "eml"
+    run(EngineSpec(), "eml", real, out)
+    got = read_parts(out / "scan")
+    assert_same(cli_scan(cli, [real]), got)
+    parquet_matches_records(out / "parquet", got)
+
+
+def check_protect(
+    run: Run, cli: Cli, mail: Path, real: Path, keys: Path, tmp: Path
+) -> None:
+    """A job's protected records of ``mail`` and ``real`` equal the
+    command line's once both are decrypted."""
+    spec = EngineSpec(cipher=Cipher.AES_256_GCM, key_file=str(keys))
+    for fmt, given in (("jsonl", mail), ("eml", real)):
+        out = tmp / fmt
+        run(spec, fmt, given, out)
+        got = job_decrypted(cli, keys, out / "protected", tmp)
+        expected = cli_protected(cli, keys, [given], tmp)
+        assert_same(expected, got, skip=UNCOMPARED)

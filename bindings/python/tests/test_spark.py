@@ -14,19 +14,12 @@ import contextlib
 import importlib.util
 import shutil
 import sys
+from pathlib import Path
 
 import pytest
 
-from backfill_check import (
-    assert_same,
-    cli_protected,
-    cli_scan,
-    job_decrypted,
-    parquet_matches_records,
-    read_parts,
-)
+from backfill_check import Run, check_protect, check_scan
 from conftest import EXAMPLES, require
-from mailshield import Cipher
 from mailshield.cluster import EngineSpec
 
 
@@ -74,44 +67,33 @@ def small_splits(spark):
         spark.conf.unset(key)
 
 
+def runner(job, spark) -> Run:
+    """The Spark job as a ``Run``, JSONL in small splits."""
+
+    def run(spec: EngineSpec, fmt: str, given: Path, out: Path) -> int:
+        splits = small_splits(spark) if fmt == "jsonl" else (
+            contextlib.nullcontext()
+        )
+        with splits:
+            return job.backfill(spark, spec, fmt, [str(given)], str(out))
+
+    return run
+
+
 def test_scan_equals_the_command_line(
     job, spark, cli, backfill_corpus, tmp_path
 ):
     mail, real = backfill_corpus
-
-    # JSONL: every line, its number and id as the command line has them.
-    out = tmp_path / "jsonl"
     with small_splits(spark):
         _, firsts = job.read_jsonl(spark, [str(mail)])
-        assert len(firsts) > 5  # splits
-        n = job.backfill(spark, EngineSpec(), "jsonl", [str(mail)], str(out))
-    got = read_parts(out / "scan")
-    expected = cli_scan(cli, [mail])
-    assert n == len(expected)
-    assert_same(expected, got)
-    parquet_matches_records(out / "parquet", got)
-
-    # Raw messages through scan_message.
-    out = tmp_path / "eml"
-    job.backfill(spark, EngineSpec(), "eml", [str(real)], str(out))
-    got = read_parts(out / "scan")
-    assert_same(cli_scan(cli, [real]), got)
-    parquet_matches_records(out / "parquet", got)
+    assert len(firsts) > 5  # line numbers cross split edges
+    check_scan(runner(job, spark), cli, mail, real, tmp_path)
 
 
 def test_protect_equals_the_command_line_once_decrypted(
     job, spark, cli, backfill_corpus, backfill_keys, tmp_path
 ):
     mail, real = backfill_corpus
-    spec = EngineSpec(cipher=Cipher.AES_256_GCM, key_file=str(backfill_keys))
-    for fmt, given in (("jsonl", mail), ("eml", real)):
-        out = tmp_path / fmt
-        if fmt == "jsonl":
-            splits = small_splits(spark)
-        else:
-            splits = contextlib.nullcontext()
-        with splits:
-            job.backfill(spark, spec, fmt, [str(given)], str(out))
-        got = job_decrypted(cli, backfill_keys, out / "protected", tmp_path)
-        expected = cli_protected(cli, backfill_keys, [given], tmp_path)
-        assert_same(expected, got, skip=("created_at", "access_policy"))
+    check_protect(
+        runner(job, spark), cli, mail, real, backfill_keys, tmp_path
+    )
