@@ -7,7 +7,8 @@ Input is JSONL (one record per line) or a folder of raw messages (every
 file under it, one message each). JSONL is read in blocks that end at a
 newline; each block is scanned by one task, in one library call, on an
 engine its worker process builds once from a ``mailshield.cluster``
-``EngineSpec``. Each partition writes its own files:
+``EngineSpec``. Each partition writes its own files (the parts of an
+earlier run into the same ``OUT`` are removed first):
 
 - ``OUT/parquet/part-NNNNN.parquet``: one row per message
   (``mailshield.cluster.ROW_DDL``);
@@ -42,6 +43,7 @@ dropped, as the command line drops it).
 from __future__ import annotations
 
 import argparse
+import glob
 import os
 import sys
 from typing import Any
@@ -195,8 +197,12 @@ def backfill(
     subs = ("parquet", "scan") + (
         ("protected",) if spec.cipher is not None else ()
     )
+    # N.B. the parts of an earlier run go first, as Spark's overwrite
+    # does: one with more partitions would leave records behind.
     for sub in subs:
         os.makedirs(f"{out}/{sub}", exist_ok=True)
+        for old in glob.glob(f"{glob.escape(out)}/{sub}/part-*"):
+            os.remove(old)
     writes = [
         delayed(write_part)(part, out, k)
         for k, part in enumerate(bag.to_delayed())
@@ -218,7 +224,11 @@ def local_cluster(workers: int):
         host="127.0.0.1",
         dashboard_address=None,
     )
-    return cluster, Client(cluster)
+    try:
+        return cluster, Client(cluster)
+    except BaseException:
+        cluster.close()
+        raise
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -250,9 +260,11 @@ def main(argv: list[str] | None = None) -> int:
         n = backfill(client, spec, args.format, inputs, args.out,
                      args.blocksize)
     finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        try:
+            client.close()
+        finally:
+            if cluster is not None:
+                cluster.close()
     print(f"dask_backfill: {n} messages -> {args.out}", file=sys.stderr)
     return 0
 

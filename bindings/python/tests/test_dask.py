@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from backfill_check import Run, check_protect, check_scan
+from backfill_check import Run, check_protect, check_scan, read_parts
 from conftest import EXAMPLES, require
 from mailshield.cluster import EngineSpec
 
@@ -99,3 +99,15 @@ def test_protect_equals_the_command_line_once_decrypted(
     check_protect(
         runner(job, client), cli, mail, real, backfill_keys, tmp_path
     )
+
+
+def test_a_rerun_replaces_the_parts(job, client, backfill_corpus, tmp_path):
+    # Many blocks, then one: no part of the first run is left behind.
+    mail, _ = backfill_corpus
+    for blocksize in (BLOCKSIZE, "16 MiB"):
+        n = job.backfill(
+            client, EngineSpec(), "jsonl", [str(mail)], str(tmp_path),
+            blocksize=blocksize,
+        )
+    assert len(list((tmp_path / "scan").glob("part-*"))) == 1
+    assert len(read_parts(tmp_path / "scan")) == n
