@@ -480,7 +480,9 @@ pub struct RectificationAnswer {
 
 /// What a rectification changes: a new address, with the archive to
 /// rewrite, or a supplementary statement.
-#[derive(Debug)]
+///
+/// Its `Debug` form names the variant only, never the address or the
+/// statement.
 pub enum Change<'a, R, W> {
     /// Replace the subject's addresses by this one in `input`, written to
     /// `out`, and move the processing records to it.
@@ -496,6 +498,15 @@ pub enum Change<'a, R, W> {
     },
     /// Complete the data with the subject's statement, kept as given.
     Statement(&'a str),
+}
+
+impl<R, W> std::fmt::Debug for Change<'_, R, W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Change::Address { .. } => "Change::Address",
+            Change::Statement(_) => "Change::Statement",
+        })
+    }
 }
 
 /// Answers rectification request `id`. A new address that is not one is

@@ -112,9 +112,11 @@ pub enum RequestState {
 }
 
 /// One data subject request, with every decision taken on it.
-#[derive(
-    Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize,
-)]
+///
+/// Its `Debug` form leaves out the subject, the channel (which names the
+/// authenticated user) and the outcome (message ids, recipients): it
+/// shows the id, kind, state, time and decisions only.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RequestRecord {
     /// The host's id of the request.
     pub id: String,
@@ -132,6 +134,19 @@ pub struct RequestRecord {
     pub history: Vec<Decision>,
     /// What the answer was, once completed (JSON).
     pub outcome: Option<serde_json::Value>,
+}
+
+impl fmt::Debug for RequestRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestRecord")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .field("state", &self.state)
+            .field("received_at", &self.received_at)
+            .field("history", &self.history)
+            .field("outcome", &self.outcome.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// One decision on a request.

@@ -270,6 +270,37 @@ const ALICE: Channel<'static> = Channel::Authenticated("Alice@Example.com");
 
 // HOSTILE 121: nothing is released before the requester is verified, and
 // the pending state is kept with its time.
+// Regression: a request's Debug form printed the subject's address, the
+// authenticated user's, and a rectification's new address.
+#[test]
+fn debug_forms_of_requests_name_no_address() {
+    let r = requests();
+    let record = r
+        .receive(
+            "r1",
+            "access",
+            "alice@example.com",
+            Channel::Authenticated("bob@example.org"),
+            T0,
+        )
+        .unwrap();
+    let m = Matcher::new(&alice()).unwrap();
+    let (mut out, input) = (Vec::<u8>::new(), std::io::empty());
+    let new = "alice@example.net";
+    let change = Change::Address { new, matcher: &m, input, out: &mut out };
+    let texts = [
+        format!("{record:?}"),
+        format!("{:?}", Started::Now(record.clone())),
+        format!("{change:?}"),
+        format!("{:?}", Change::<std::io::Empty, Vec<u8>>::Statement(new)),
+    ];
+    for text in &texts {
+        assert!(!text.contains('@'), "{text}");
+    }
+    assert!(texts[0].starts_with("RequestRecord { id: \"r1\""));
+    assert_eq!(texts[2], "Change::Address");
+}
+
 #[test]
 fn a_request_from_an_unverified_channel_waits_for_verification() {
     let r = requests();
