@@ -46,9 +46,14 @@ import argparse
 import glob
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mailshield.cluster import CIPHERS, EngineSpec, scan_rows
+
+if TYPE_CHECKING:
+    import dask.bag as db
+    import pyarrow as pa
+    from distributed import Client, LocalCluster
 
 # Raw messages per partition of a folder.
 FILES_PER_PART = 64
@@ -86,7 +91,7 @@ def scan_files(spec: EngineSpec, paths: list[str]) -> list[dict[str, Any]]:
     return scan_rows(spec, "message", data, paths, [0] * len(paths))
 
 
-def arrow_schema():
+def arrow_schema() -> pa.Schema:
     """The Arrow schema of a row (``ROW_DDL``)."""
     import pyarrow as pa
 
@@ -137,7 +142,9 @@ def write_part(rows: list[dict[str, Any]], out: str, k: int) -> int:
     return len(rows)
 
 
-def jsonl_bag(spec: EngineSpec, inputs: list[str], blocksize: str):
+def jsonl_bag(
+    spec: EngineSpec, inputs: list[str], blocksize: str
+) -> db.Bag:
     """A bag of the rows of JSONL files, one partition per block."""
     import dask.bag as db
     from dask import delayed
@@ -156,7 +163,7 @@ def jsonl_bag(spec: EngineSpec, inputs: list[str], blocksize: str):
     return db.from_delayed(parts)
 
 
-def eml_bag(spec: EngineSpec, inputs: list[str]):
+def eml_bag(spec: EngineSpec, inputs: list[str]) -> db.Bag:
     """A bag of the rows of every file under ``inputs``, in the command
     line's order (sorted paths)."""
     import dask.bag as db
@@ -174,7 +181,7 @@ def eml_bag(spec: EngineSpec, inputs: list[str]):
 
 
 def backfill(
-    client, spec: EngineSpec, fmt: str, inputs: list[str], out: str,
+    client: Client, spec: EngineSpec, fmt: str, inputs: list[str], out: str,
     blocksize: str = "16 MiB",
 ) -> int:
     """Scans ``inputs`` (``jsonl`` or ``eml``) into ``out`` on the
@@ -213,7 +220,7 @@ def backfill(
     return sum(counts)
 
 
-def local_cluster(workers: int):
+def local_cluster(workers: int) -> tuple[LocalCluster, Client]:
     """A cluster of ``workers`` single-threaded processes on loopback."""
     from distributed import Client, LocalCluster
 

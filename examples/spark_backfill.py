@@ -50,7 +50,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 from mailshield.cluster import (
@@ -61,6 +62,12 @@ from mailshield.cluster import (
     scan_rows,
 )
 
+if TYPE_CHECKING:
+    import pandas as pd
+    from pyspark.sql import DataFrame, SparkSession
+
+# A ``mapInPandas`` function: pandas frames in, frames of rows out.
+PandasMap = Callable[[Iterator["pd.DataFrame"]], Iterator["pd.DataFrame"]]
 
 
 def local_path(uri: str) -> str:
@@ -71,7 +78,9 @@ def local_path(uri: str) -> str:
     return uri
 
 
-def session(master: str, app: str = "mailshield-backfill"):
+def session(
+    master: str, app: str = "mailshield-backfill"
+) -> SparkSession:
     """A Spark session on ``master``; local ones on loopback only."""
     from pyspark.sql import SparkSession
 
@@ -91,7 +100,9 @@ def session(master: str, app: str = "mailshield-backfill"):
     return builder.getOrCreate()
 
 
-def read_jsonl(spark, paths: list[str]):
+def read_jsonl(
+    spark: SparkSession, paths: list[str]
+) -> tuple[DataFrame, dict[tuple[str, int], int]]:
     """JSONL lines as ``path, index, data`` rows (``data`` the line's
     bytes, blank lines dropped but counted)."""
     from pyspark.sql import functions as F
@@ -118,7 +129,7 @@ def read_jsonl(spark, paths: list[str]):
     return df, firsts
 
 
-def read_eml(spark, paths: list[str]):
+def read_eml(spark: SparkSession, paths: list[str]) -> DataFrame:
     """Every file under ``paths`` as one raw message (``index`` 0)."""
     from pyspark.sql import functions as F
 
@@ -130,10 +141,12 @@ def read_eml(spark, paths: list[str]):
     )
 
 
-def scan_jsonl(spec: EngineSpec, firsts: dict[tuple[str, int], int]):
+def scan_jsonl(
+    spec: EngineSpec, firsts: dict[tuple[str, int], int]
+) -> PandasMap:
     """The ``mapInPandas`` function over JSONL rows."""
 
-    def run(frames: Iterator) -> Iterator:
+    def run(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         import pandas as pd
 
         # Lines of a split come in order, within one task.
@@ -161,10 +174,10 @@ def scan_jsonl(spec: EngineSpec, firsts: dict[tuple[str, int], int]):
     return run
 
 
-def scan_eml(spec: EngineSpec):
+def scan_eml(spec: EngineSpec) -> PandasMap:
     """The ``mapInPandas`` function over raw messages."""
 
-    def run(frames: Iterator) -> Iterator:
+    def run(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         import pandas as pd
 
         for frame in frames:
@@ -177,8 +190,8 @@ def scan_eml(spec: EngineSpec):
     return run
 
 
-def backfill(spark, spec: EngineSpec, fmt: str, inputs: list[str],
-             out: str) -> int:
+def backfill(spark: SparkSession, spec: EngineSpec, fmt: str,
+             inputs: list[str], out: str) -> int:
     """Scans ``inputs`` (``jsonl`` or ``eml``) into ``out``; returns the
     number of messages.
 
