@@ -495,31 +495,7 @@ impl AuditLog {
             .map_err(fail)?;
         // Where the chain stands, in which epoch, and whether its tail is
         // sealed.
-        let last = match last_line(&mut file).map_err(fail)? {
-            None => None,
-            Some(bytes) => {
-                let line: Line =
-                    serde_json::from_slice(&bytes).map_err(|_| {
-                        AuditError::new(
-                            path,
-                            "the last line is not an audit entry",
-                        )
-                    })?;
-                // N.B. No log reaches these numbers; a line that names
-                // them would overflow `seq` or make the key derivation
-                // below run for ever.
-                if line.seq == u64::MAX
-                    || line.epoch > line.seq
-                    || line.epoch > MAX_EPOCHS
-                {
-                    return Err(AuditError::new(
-                        path,
-                        "the last line names an impossible seq or epoch",
-                    ));
-                }
-                Some((line, bytes))
-            }
-        };
+        let last = last_entry(&mut file, path)?;
         let epoch = last
             .as_ref()
             .map_or(0, |(l, _)| l.epoch + u64::from(l.checkpoint.is_some()));
@@ -696,6 +672,32 @@ fn redact_value(engine: &Engine, value: &mut Value) {
         Value::Object(map) => redact_details(engine, map),
         _ => {}
     }
+}
+
+/// The last line of the log in `file` (at `path`), parsed, with its
+/// bytes; `None` for an empty log.
+fn last_entry(
+    file: &mut File,
+    path: &Path,
+) -> Result<Option<(Line, Vec<u8>)>, AuditError> {
+    let bytes = match last_line(file) {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => return Ok(None),
+        Err(e) => return Err(AuditError::new(path, e)),
+    };
+    let line: Line = serde_json::from_slice(&bytes).map_err(|_| {
+        AuditError::new(path, "the last line is not an audit entry")
+    })?;
+    // N.B. No log reaches these numbers; a line that names them would
+    // overflow `seq` or make the key derivation run for ever.
+    if line.seq == u64::MAX || line.epoch > line.seq || line.epoch > MAX_EPOCHS
+    {
+        return Err(AuditError::new(
+            path,
+            "the last line names an impossible seq or epoch",
+        ));
+    }
+    Ok(Some((line, bytes)))
 }
 
 /// The last line of `file` (without its line break), or `None` when it is
