@@ -539,17 +539,19 @@ def main():
     hs_bin, driver, cli = build_native()
     jsonl, labels_path = corpus(args.seed, args.size_mb)
     ids = []
-    for line in open(jsonl, encoding="utf-8"):
-        r = json.loads(line)
-        ids.append(r["id"])
-        STR.append(r["body"])
+    with open(jsonl, encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            ids.append(r["id"])
+            STR.append(r["body"])
     BYTES.extend(s.encode() for s in STR)
     index = {rid: i for i, rid in enumerate(ids)}
     labels = {}
-    for line in open(labels_path):
-        lab = json.loads(line)
-        labels.setdefault(index[lab["id"]], []).append(
-            (lab["type"], lab["start"], lab["end"]))
+    with open(labels_path, encoding="utf-8") as f:
+        for line in f:
+            lab = json.loads(line)
+            labels.setdefault(index[lab["id"]], []).append(
+                (lab["type"], lab["start"], lab["end"]))
     bodies_bin = OUT / "bodies.bin"
     write_bodies(bodies_bin, BYTES)
     total = sum(map(len, BYTES))
@@ -716,8 +718,9 @@ def sizes_only(args):
     hs_bin, driver, cli = build_native()
     path = OUT / "results.json"
     results = json.loads(path.read_text())
-    for line in open(results["corpus"]["path"], encoding="utf-8"):
-        BYTES.append(json.loads(line)["body"].encode())
+    with open(results["corpus"]["path"], encoding="utf-8") as f:
+        for line in f:
+            BYTES.append(json.loads(line)["body"].encode())
     results["sizes"] = measure_sizes(driver, OUT / "bodies.bin", args)
     results["sizes_loadavg"] = loadavg()
     path.write_text(json.dumps(results, indent=1))
@@ -739,9 +742,9 @@ def versions():
         capture_output=True, text=True).stdout
     out["rustc"] = subprocess.run(["rustc", "--version"],
                                   capture_output=True, text=True).stdout
-    out["cpu"] = next((line.split(":", 1)[1].strip()
-                       for line in open("/proc/cpuinfo")
-                       if line.startswith("model name")), "")
+    with open("/proc/cpuinfo") as f:
+        out["cpu"] = next((line.split(":", 1)[1].strip() for line in f
+                           if line.startswith("model name")), "")
     return out
 
 
