@@ -44,6 +44,7 @@ import threading
 from array import array
 from collections.abc import Iterable, Sequence
 from ctypes import byref, c_void_p
+from typing import NoReturn
 
 from . import _native as n
 from . import _pool
@@ -211,7 +212,10 @@ class Engine(Handle):
         UTF-8 text (``result.fields``). A line that is not a JSON object,
         or whose scanned keys are not strings, gives a result with no
         fields, ``complete`` false and an error naming the cause (never
-        a value); it does not raise.
+        a value), not an exception.
+
+        Raises:
+            ``TypeError`` when ``line`` is neither text nor bytes.
         """
         data, _ = _encode(line)
         return self._scan_one(data, n.INPUT_RECORD, False, None, json)
@@ -416,6 +420,9 @@ class Engine(Handle):
         """As ``protect``, for one JSONL record (see ``scan_record``), as
         ``mailshield protect`` protects a line of a ``.jsonl`` file: the
         body (and under ``default`` the subject) come back as ``bytes``.
+
+        Raises:
+            as ``protect``.
         """
         data, _ = _encode(line)
         return self._protect(
@@ -468,7 +475,7 @@ class Engine(Handle):
         finally:
             lib.result_free(out)
 
-    def __reduce__(self):
+    def __reduce__(self) -> NoReturn:
         # N.B. a handle is a pointer into this process: refuse plainly
         # instead of failing on a lock deep inside pickle.
         raise TypeError(
