@@ -361,6 +361,23 @@ impl<S: Store> Requests<S> {
     }
 }
 
+/// Checks that request `id` exists and is of `kind`, so that an answer
+/// of one kind is never recorded on a request of another.
+fn of_kind<S: Store>(
+    requests: &Requests<S>,
+    id: &str,
+    kind: &str,
+) -> Result<(), GdprError> {
+    let r = requests
+        .store
+        .request(id)?
+        .ok_or_else(|| GdprError("no such request".into()))?;
+    if r.kind != kind {
+        return Err(GdprError(format!("the request is not of {kind}")));
+    }
+    Ok(())
+}
+
 fn channel_label(channel: Channel<'_>) -> String {
     match channel {
         Channel::Unauthenticated => "unauthenticated".to_string(),
@@ -398,8 +415,9 @@ pub struct ErasureAnswer {
 ///
 /// # Errors
 ///
-/// As [`Requests::begin`] and [`super::erase`]; after a failed rewrite
-/// the request can be taken again.
+/// A request of another kind; as [`Requests::begin`] and
+/// [`super::erase`]; after a failed rewrite the request can be taken
+/// again.
 pub fn erasure<S: Store>(
     requests: &Requests<S>,
     id: &str,
@@ -410,6 +428,7 @@ pub fn erasure<S: Store>(
     now: u64,
 ) -> Result<ErasureAnswer, GdprError> {
     // The claim: a duplicate ends here.
+    of_kind(requests, id, "erasure")?;
     let request = match requests.begin(id, now)? {
         Started::Now(r) => r,
         Started::AlreadyCompleted(outcome) => {
@@ -514,8 +533,9 @@ impl<R, W> std::fmt::Debug for Change<'_, R, W> {
 ///
 /// # Errors
 ///
-/// As [`Requests::begin`] and [`super::rectify`]; an invalid address,
-/// named by what is wrong with it, never quoted.
+/// A request of another kind; as [`Requests::begin`] and
+/// [`super::rectify`]; an invalid address, named by what is wrong with
+/// it, never quoted.
 pub fn rectification<S: Store, R: std::io::BufRead, W: std::io::Write>(
     requests: &Requests<S>,
     id: &str,
@@ -523,6 +543,7 @@ pub fn rectification<S: Store, R: std::io::BufRead, W: std::io::Write>(
     now: u64,
 ) -> Result<RectificationAnswer, GdprError> {
     // An invalid value refuses the request, with its reason.
+    of_kind(requests, id, "rectification")?;
     if let Change::Address { new, .. } = &change
         && let Some(problem) = address_problem(new)
     {

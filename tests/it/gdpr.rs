@@ -492,6 +492,33 @@ fn a_duplicate_erasure_returns_already_completed() {
     assert_eq!(err, "the request is being answered already");
 }
 
+// Regression: erasure and rectification answered a request of any kind:
+// an access request's id erased the subject and recorded the erasure on
+// it.
+#[test]
+fn a_request_of_another_kind_is_not_answered() {
+    let r = requests();
+    r.receive("a1", "access", "alice@example.com", ALICE, T0).unwrap();
+    let m = Matcher::new(&alice()).unwrap();
+    let mut out = Vec::new();
+    let holds = HashMap::new();
+    let err =
+        erasure(&r, "a1", &m, archive().as_slice(), &holds, &mut out, T0)
+            .unwrap_err()
+            .to_string();
+    assert_eq!(err, "the request is not of erasure");
+    let change = Change::<std::io::Empty, Vec<u8>>::Statement("a note");
+    let err = rectification(&r, "a1", change, T0).unwrap_err().to_string();
+    assert_eq!(err, "the request is not of rectification");
+    assert!(out.is_empty());
+    let record = r.store().request("a1").unwrap().unwrap();
+    assert_eq!(
+        (record.state, record.history.len()),
+        (RequestState::Verified, 1)
+    );
+    assert_eq!(r.store().notifications().unwrap(), []);
+}
+
 // HOSTILE 124: an export that opened the archive before the erased copy
 // was renamed over it reads the old archive whole; one that opens it
 // after reads none of the erased data. Never a mixture.
