@@ -585,6 +585,8 @@ impl Store for SqliteStore {
     ) -> Result<[u8; 32], StoreError> {
         const WHAT: &str = "read a pseudonym key";
         let fail = |e| StoreError::new(WHAT, e);
+        // N.B. NOCASE folds ASCII only: other letters are folded here.
+        let subject = subject.to_lowercase();
         let conn = self.conn();
         conn.execute(
             "INSERT INTO pseudonym_keys (subject, key) VALUES (?1, ?2)
@@ -604,6 +606,8 @@ impl Store for SqliteStore {
     }
 
     fn shred_pseudonym_key(&self, subject: &str) -> Result<bool, StoreError> {
+        // Folded as `pseudonym_key` folds it.
+        let subject = subject.to_lowercase();
         let n = self
             .conn()
             .execute(

@@ -141,3 +141,16 @@ fn one_of_many_racing_workers_takes_a_request() {
     let after = store.request("e1").unwrap().unwrap();
     assert_eq!(after.history.len(), 2);
 }
+
+// Regression: SQLite's NOCASE folds ASCII only, so an erasure of
+// `ÉLODIE@example.com` left the key made for `élodie@example.com`.
+#[test]
+fn a_pseudonym_key_is_shredded_whatever_the_case_of_its_subject() {
+    let store = SqliteStore::in_memory().unwrap();
+    let key = store.pseudonym_key("élodie@example.com", &[1; 32]).unwrap();
+    assert_eq!(key, [1; 32]);
+    let again = store.pseudonym_key("ÉLODIE@example.com", &[2; 32]).unwrap();
+    assert_eq!(again, [1; 32]);
+    assert!(store.shred_pseudonym_key("ÉLODIE@Example.com").unwrap());
+    assert!(!store.shred_pseudonym_key("élodie@example.com").unwrap());
+}
