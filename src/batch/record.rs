@@ -101,7 +101,6 @@ pub fn scan_line(
     class: &Classification,
     masked: &[String],
 ) -> Vec<u8> {
-    let pack = engine.pack();
     let guess = 512 + 160 * scan.findings.len() + 96 * scan.keywords.len();
     let mut j = Json::with_capacity(guess);
     j.begin_object();
@@ -120,43 +119,9 @@ pub fn scan_line(
     j.f64(class.confidence);
 
     j.key("findings");
-    j.begin_array();
-    for (f, masked) in scan.findings.iter().zip(masked) {
-        j.begin_object();
-        j.key("type");
-        j.str(&pack.entities[f.entity].name);
-        j.key("field");
-        j.str(&fields[f.field].name);
-        j.key("start");
-        j.usize(f.span.start);
-        j.key("end");
-        j.usize(f.span.end);
-        j.key("score");
-        j.f64(rounded(f.score));
-        j.key("validated");
-        j.bool(f.validated);
-        j.key("masked");
-        j.str(masked);
-        j.end_object();
-    }
-    j.end_array();
+    findings(&mut j, engine, fields, scan, masked);
     j.key("keywords");
-    j.begin_array();
-    for k in &scan.keywords {
-        j.begin_object();
-        j.key("keyword");
-        j.str(&pack.keywords[k.list].words[k.word]);
-        j.key("field");
-        j.str(&fields[k.field].name);
-        j.key("start");
-        j.usize(k.span.start);
-        j.key("end");
-        j.usize(k.span.end);
-        j.key("in_footer");
-        j.bool(k.in_footer);
-        j.end_object();
-    }
-    j.end_array();
+    keywords(&mut j, engine, fields, scan);
 
     // Counts by entity name, in name order.
     let mut counts: Vec<(&str, usize)> = scan
@@ -185,4 +150,56 @@ pub fn scan_line(
     j.strs(m.errors.iter().chain(&scan.errors).map(String::as_str));
     j.end_object();
     j.finish()
+}
+
+/// The `findings` array of [`scan_line`].
+fn findings(
+    j: &mut Json,
+    engine: &Engine,
+    fields: &[Field<'_>],
+    scan: &Scan,
+    masked: &[String],
+) {
+    let pack = engine.pack();
+    j.begin_array();
+    for (f, masked) in scan.findings.iter().zip(masked) {
+        j.begin_object();
+        j.key("type");
+        j.str(&pack.entities[f.entity].name);
+        j.key("field");
+        j.str(&fields[f.field].name);
+        j.key("start");
+        j.usize(f.span.start);
+        j.key("end");
+        j.usize(f.span.end);
+        j.key("score");
+        j.f64(rounded(f.score));
+        j.key("validated");
+        j.bool(f.validated);
+        j.key("masked");
+        j.str(masked);
+        j.end_object();
+    }
+    j.end_array();
+}
+
+/// The `keywords` array of [`scan_line`].
+fn keywords(j: &mut Json, engine: &Engine, fields: &[Field<'_>], scan: &Scan) {
+    let pack = engine.pack();
+    j.begin_array();
+    for k in &scan.keywords {
+        j.begin_object();
+        j.key("keyword");
+        j.str(&pack.keywords[k.list].words[k.word]);
+        j.key("field");
+        j.str(&fields[k.field].name);
+        j.key("start");
+        j.usize(k.span.start);
+        j.key("end");
+        j.usize(k.span.end);
+        j.key("in_footer");
+        j.bool(k.in_footer);
+        j.end_object();
+    }
+    j.end_array();
 }
