@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import operator
 import os
 import sys
 from typing import TYPE_CHECKING, Any
@@ -154,12 +155,14 @@ def jsonl_bag(
         inputs, delimiter=b"\n", blocksize=blocksize, sample=False,
         include_path=True,
     )
+    # PERF: each block's first line number adds its predecessor's count
+    # to the one before (a chain), not all the counts before it again.
     parts = []
     for path, file_blocks in zip(paths, blocks):
-        counts = [delayed(count_lines)(b) for b in file_blocks]
-        for k, block in enumerate(file_blocks):
-            first = delayed(sum)(counts[:k]) if k else 0
+        first: Any = 0
+        for block in file_blocks:
             parts.append(delayed(scan_block)(spec, block, path, first))
+            first = delayed(operator.add)(first, delayed(count_lines)(block))
     return db.from_delayed(parts)
 
 

@@ -118,14 +118,14 @@ def read_jsonl(
     )
     # Each split's first line number, from a count per split.
     counts = df.groupBy("uri", "block").count().collect()
+    # PERF: one sort, not a pass over every split per file.
     firsts: dict[tuple[str, int], int] = {}
-    for uri in {r["uri"] for r in counts}:
-        line = 0
-        for r in sorted(
-            (r for r in counts if r["uri"] == uri), key=lambda r: r["block"]
-        ):
-            firsts[(uri, r["block"])] = line
-            line += r["count"]
+    line, uri = 0, None
+    for r in sorted(counts, key=lambda r: (r["uri"], r["block"])):
+        if r["uri"] != uri:
+            line, uri = 0, r["uri"]
+        firsts[(uri, r["block"])] = line
+        line += r["count"]
     return df, firsts
 
 
