@@ -52,6 +52,8 @@ No connection is ever attempted: sockets are replaced by a guard that
 raises before anything is imported, and tldextract (Presidio's email
 validation) is given its bundled public-suffix snapshot and no URLs.
 """
+from __future__ import annotations
+
 import argparse
 import json
 import os
@@ -62,7 +64,9 @@ import struct
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any, NoReturn
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -83,6 +87,11 @@ GUIDE = [
     ("IP_ADDRESS", r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b"),
 ]
 
+# A finding: type, start, end (characters or bytes, see `unit`); the
+# findings of a run by body index.
+Span = tuple[str, int, int]
+Findings = dict[int, list[Span]]
+
 PRESIDIO_TYPES = {
     "US_SSN": "SSN",
     "CREDIT_CARD": "CREDIT_CARD",
@@ -93,16 +102,16 @@ PRESIDIO_TYPES = {
 
 # What had to change for a peer to take the guide's patterns; filled in
 # as the engines are built and printed in results.md.
-CHANGES = []
+CHANGES: list[str] = []
 
 
 # --- setup -----------------------------------------------------------------
 
 
-ATTEMPTS = []  # connections refused by the guard, in this process
+ATTEMPTS: list[str] = []  # connections refused by the guard, in this process
 
 
-def guard_sockets():
+def guard_sockets() -> None:
     """Make every attempt to connect raise, so a peer that tries is caught.
 
     The attempts are also recorded, in case a peer swallows the error
@@ -110,7 +119,7 @@ def guard_sockets():
     ends by checking that there were none.
     """
 
-    def refuse(*args, **kwargs):
+    def refuse(*args: Any, **kwargs: Any) -> NoReturn:
         ATTEMPTS.append(repr(args[:2]))
         raise RuntimeError(f"network access attempted: {args[:2]!r}")
 
@@ -120,7 +129,7 @@ def guard_sockets():
     socket.getaddrinfo = refuse
 
 
-def ensure_venv():
+def ensure_venv() -> None:
     """Re-run inside benches/compare/.venv, creating it first if needed."""
     if Path(sys.prefix).resolve() == VENV.resolve():
         return
@@ -135,7 +144,7 @@ def ensure_venv():
     os.execv(str(py), [str(py), str(Path(__file__).resolve())] + sys.argv[1:])
 
 
-def build_native():
+def build_native() -> tuple[str, str, str]:
     """hs_native, mailshield's bench driver and the release CLI."""
     OUT.mkdir(exist_ok=True)
     if subprocess.run(["dpkg", "-s", "libhyperscan-dev"],
@@ -164,7 +173,7 @@ def build_native():
     return str(hs), driver, str(ROOT / "target/release/mailshield")
 
 
-def corpus(seed, size_mb):
+def corpus(seed: int, size_mb: int) -> tuple[Path, Path]:
     """The corpus and labels, generated once per seed and size."""
     stem = OUT / f"corpus-seed{seed}-{size_mb}"
     jsonl, labels = Path(f"{stem}.jsonl"), Path(f"{stem}.labels.jsonl")
@@ -177,7 +186,7 @@ def corpus(seed, size_mb):
     return jsonl, labels
 
 
-def write_bodies(path, bodies):
+def write_bodies(path: Path, bodies: Iterable[bytes]) -> None:
     """Bodies as 4-byte little-endian lengths and bytes, for the natives."""
     with open(path, "wb") as f:
         for b in bodies:
@@ -191,24 +200,26 @@ def write_bodies(path, bodies):
 # matches, so work cannot be skipped) and spans(i) (untimed: (type, start,
 # end) in the body's characters or bytes, see `unit`).
 
-STR, BYTES = [], []  # the bodies, set before any pool forks
+# The bodies, set before any pool forks.
+STR: list[str] = []
+BYTES: list[bytes] = []
 
 
 class SeedRef:
     unit = "char"
 
-    def __init__(self):
+    def __init__(self) -> None:
         sys.path.insert(0, str(SHARED / "tools"))
         import seed_ref
 
         self.mod = seed_ref
         self.res = [(t, re.compile(p, re.IGNORECASE)) for t, p in GUIDE]
 
-    def count(self, i):
+    def count(self, i: int) -> int:
         c = self.mod.classify_email_content(STR[i])
         return sum(p["count"] for p in c["detected_pii"])
 
-    def spans(self, i):
+    def spans(self, i: int) -> list[Span]:
         return [(t, m.start(), m.end())
                 for t, r in self.res for m in r.finditer(STR[i])]
 
@@ -216,7 +227,7 @@ class SeedRef:
 class Re2:
     unit = "byte"
 
-    def __init__(self):
+    def __init__(self) -> None:
         import re2
 
         # RE2's \b, \d and \s are ASCII only; Python's str patterns are
@@ -224,23 +235,23 @@ class Re2:
         self.res = [(t, re2.compile(b"(?i)" + p.encode()))
                     for t, p in GUIDE]
 
-    def count(self, i):
+    def count(self, i: int) -> int:
         b = BYTES[i]
         return sum(1 for _, r in self.res for _ in r.finditer(b))
 
-    def spans(self, i):
+    def spans(self, i: int) -> list[Span]:
         return [(t, m.start(), m.end())
                 for t, r in self.res for m in r.finditer(BYTES[i])]
 
 
-def hs_flags(hyperscan, unicode):
+def hs_flags(hyperscan: Any, unicode: bool) -> int:
     f = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SOM_LEFTMOST
     if unicode:
         f |= hyperscan.HS_FLAG_UTF8 | hyperscan.HS_FLAG_UCP
     return f
 
 
-def hs_compile_guide():
+def hs_compile_guide() -> tuple[Any, str]:
     """The guide's patterns in one Hyperscan database, and its flag letters.
 
     Tries Unicode semantics first (UTF-8 + UCP, what Python's str patterns
@@ -271,22 +282,24 @@ def hs_compile_guide():
 class HyperscanPy:
     unit = "byte"
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.db, _ = hs_compile_guide()
 
-    def count(self, i):
+    def count(self, i: int) -> int:
         n = [0]
 
-        def on(id, start, end, flags, ctx):
+        def on(id: int, start: int, end: int, flags: int,
+               ctx: object) -> None:
             n[0] += 1
 
         self.db.scan(BYTES[i], match_event_handler=on)
         return n[0]
 
-    def spans(self, i):
+    def spans(self, i: int) -> list[Span]:
         out = []
 
-        def on(id, start, end, flags, ctx):
+        def on(id: int, start: int, end: int, flags: int,
+               ctx: object) -> None:
             out.append((GUIDE[id][0], start, end))
 
         self.db.scan(BYTES[i], match_event_handler=on)
@@ -296,7 +309,7 @@ class HyperscanPy:
 class Presidio:
     unit = "char"
 
-    def __init__(self, phone=True):
+    def __init__(self, phone: bool = True) -> None:
         import tldextract
         import tldextract.tldextract as tx
         from presidio_analyzer.predefined_recognizers import (
@@ -319,34 +332,34 @@ class Presidio:
         if phone:
             self.recs.append(PhoneRecognizer())
 
-    def analyze(self, text):
+    def analyze(self, text: str) -> list[Any]:
         out = []
         for r in self.recs:
             out += r.analyze(text, r.supported_entities, None)
         return out
 
-    def count(self, i):
+    def count(self, i: int) -> int:
         return len(self.analyze(STR[i]))
 
-    def spans(self, i):
+    def spans(self, i: int) -> list[Span]:
         return [(PRESIDIO_TYPES[r.entity_type], r.start, r.end)
                 for r in self.analyze(STR[i])]
 
 
-ENGINE = None  # the engine of a pool worker
+ENGINE: Any = None  # the engine of a pool worker
 
 
-def pool_init(factory):
+def pool_init(factory: Callable[[], Any]) -> None:
     global ENGINE
     guard_sockets()
     ENGINE = factory()
 
 
-def pool_count(chunk):
+def pool_count(chunk: list[int]) -> int:
     return sum(ENGINE.count(i) for i in chunk)
 
 
-def make_presidio4():
+def make_presidio4() -> Presidio:
     return Presidio(phone=False)
 
 
@@ -362,7 +375,9 @@ PY_ENGINES = {
 class PyRunner:
     """A Python engine in this process (1 core) and in a forked pool."""
 
-    def __init__(self, name, indexes, threads):
+    def __init__(
+        self, name: str, indexes: list[int], threads: list[int]
+    ) -> None:
         import multiprocessing as mp
 
         self.name, self.indexes = name, indexes
@@ -379,7 +394,7 @@ class PyRunner:
         for n in self.pools:
             self.run(n)
 
-    def run(self, threads):
+    def run(self, threads: int) -> float:
         t0 = time.perf_counter()
         if threads == 1:
             n = sum(self.engine.count(i) for i in self.indexes)
@@ -390,7 +405,7 @@ class PyRunner:
         assert n == self.expected, (self.name, n, self.expected)
         return secs
 
-    def close(self):
+    def close(self) -> None:
         for p in self.pools.values():
             p.close()
             p.join()
@@ -402,11 +417,12 @@ class PyRunner:
 class NativeRunner:
     """A program run once per measurement; it reports its own time."""
 
-    def __init__(self, name, argv, key):
+    def __init__(self, name: str, argv: list[str], key: str) -> None:
         self.name, self.argv, self.key = name, argv, key
-        self.expected = None
+        self.tail: list[str] = []  # arguments after the common ones
+        self.expected: int | None = None
 
-    def run(self, threads):
+    def run(self, threads: int) -> float:
         out = subprocess.run(
             self.argv + ["--threads", str(threads), "--rounds", "1"] +
             self.tail, check=True, capture_output=True, text=True).stdout
@@ -420,11 +436,11 @@ class NativeRunner:
 class CliRunner:
     """The release command line on the corpus file, wall time."""
 
-    def __init__(self, cli, jsonl, records):
+    def __init__(self, cli: str, jsonl: Path, records: int) -> None:
         self.name, self.cli, self.jsonl = "mailshield-cli", cli, jsonl
         self.records = records
 
-    def run(self, threads):
+    def run(self, threads: int) -> float:
         t0 = time.perf_counter()
         p = subprocess.run(
             [self.cli, "scan", "--threads", str(threads), str(self.jsonl),
@@ -438,7 +454,7 @@ class CliRunner:
 # --- scoring -----------------------------------------------------------------
 
 
-def to_bytes(body, spans):
+def to_bytes(body: str, spans: list[Span]) -> list[Span]:
     """Character offsets of a str body to UTF-8 byte offsets."""
     if body.isascii():
         return spans
@@ -449,7 +465,7 @@ def to_bytes(body, spans):
     return [(t, pos[s], pos[e]) for t, s, e in spans]
 
 
-def merge(spans):
+def merge(spans: list[Span]) -> list[Span]:
     """Overlapping spans of one type become one finding."""
     out = []
     for t, s, e in sorted(spans):
@@ -460,7 +476,9 @@ def merge(spans):
     return out
 
 
-def score(findings, labels, indexes):
+def score(
+    findings: Findings, labels: Findings, indexes: list[int]
+) -> dict[str, dict[str, float]]:
     """Per type: labels, findings, precision, recall, F1 (SPEC.md 8)."""
     tally = {}
     for i in indexes:
@@ -485,7 +503,9 @@ def score(findings, labels, indexes):
     return out
 
 
-def read_spans_file(path, names=None):
+def read_spans_file(
+    path: Path, names: list[str] | None = None
+) -> Findings:
     """A native engine's spans: index, type (or id), start, end."""
     out = {}
     with open(path) as f:
@@ -499,18 +519,18 @@ def read_spans_file(path, names=None):
 # --- main --------------------------------------------------------------------
 
 
-def loadavg():
+def loadavg() -> float:
     with open("/proc/loadavg") as f:
         return float(f.read().split()[0])
 
 
-def median(xs):
+def median(xs: list[float]) -> float:
     xs = sorted(xs)
     n = len(xs)
     return (xs[(n - 1) // 2] + xs[n // 2]) / 2
 
 
-def main():
+def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -578,10 +598,8 @@ def main():
     for pack in ("default", "seed"):
         for name, bodies in ((f"mailshield-{pack}", bodies_bin),
                              (f"mailshield-{pack}@slice", small_bin)):
-            r = NativeRunner(name, [driver, "--pack", pack, str(bodies)],
-                             "findings")
-            r.tail = []
-            runners.append(r)
+            runners.append(NativeRunner(
+                name, [driver, "--pack", pack, str(bodies)], "findings"))
     for name, extra in (("hyperscan-native", []),
                         ("hyperscan-native-nosom", ["--no-som"])):
         r = NativeRunner(name, [hs_bin, str(patterns), str(bodies_bin)],
@@ -672,7 +690,9 @@ def main():
     print((OUT / "results.md").read_text())
 
 
-def measure_sizes(driver, bodies_bin, args):
+def measure_sizes(
+    driver: str, bodies_bin: Path, args: argparse.Namespace
+) -> list[dict[str, Any]]:
     """Time against input size, mailshield, one core.
 
     Two shapes per size: the corpus's first bodies up to that many MB
@@ -713,7 +733,7 @@ def measure_sizes(driver, bodies_bin, args):
             for (key, pack), secs in sorted(runs.items())]
 
 
-def sizes_only(args):
+def sizes_only(args: argparse.Namespace) -> None:
     """Redo the time-against-size part of a saved run."""
     hs_bin, driver, cli = build_native()
     path = OUT / "results.json"
@@ -730,7 +750,7 @@ def sizes_only(args):
     print((OUT / "results.md").read_text())
 
 
-def versions():
+def versions() -> dict[str, str]:
     from importlib.metadata import version
 
     out = {p: version(p) for p in ("presidio-analyzer", "hyperscan",

@@ -5,10 +5,17 @@
 compare.py calls write() at the end of a run; run this alone to redo the
 tables and plots from a saved results.json.
 """
+from __future__ import annotations
+
 import json
 import statistics
 import sys
 from pathlib import Path
+from typing import Any
+
+# compare.py's results.json, parsed; median MB/s by (engine, threads).
+Results = dict[str, Any]
+Speed = dict[tuple[str, int], float]
 
 TYPES = ["SSN", "CREDIT_CARD", "EMAIL", "PHONE", "IP_ADDRESS"]
 
@@ -20,7 +27,7 @@ ORDER = [
 ]
 
 
-def mbps(results):
+def mbps(results: Results) -> Speed:
     """{(engine, threads): median MB/s} from the rounds' seconds."""
     out = {}
     for key, secs in results["seconds"].items():
@@ -30,7 +37,9 @@ def mbps(results):
     return out
 
 
-def spread(results):
+def spread(
+    results: Results,
+) -> dict[tuple[str, int], tuple[float, float]]:
     """{(engine, threads): (min, max) MB/s over the rounds}."""
     out = {}
     for key, secs in results["seconds"].items():
@@ -41,13 +50,13 @@ def spread(results):
     return out
 
 
-def baseline(name):
+def baseline(name: str) -> str:
     """The mailshield figure a peer is compared with (same bytes)."""
     return "mailshield-default@slice" if name.startswith(
         "presidio") else "mailshield-default"
 
 
-def throughput_table(results, speed):
+def throughput_table(results: Results, speed: Speed) -> str:
     threads = results["threads"]
     lo, hi = threads[0], threads[-1]
     rng = spread(results)
@@ -76,7 +85,7 @@ def throughput_table(results, speed):
     return "\n".join(rows)
 
 
-def fmt(x):
+def fmt(x: float) -> str:
     if x >= 100:
         return f"{x:,.0f}"
     if x >= 1:
@@ -84,7 +93,7 @@ def fmt(x):
     return f"{x:.3f}"
 
 
-def accuracy_table(results):
+def accuracy_table(results: Results) -> str:
     acc = results["accuracy"]
     rows = [
         "| engine | " + " | ".join(TYPES) + " | other types |",
@@ -113,7 +122,7 @@ def accuracy_table(results):
     return "\n".join(rows)
 
 
-def write(results, md_path, plots):
+def write(results: Results, md_path: Path, plots: Path) -> None:
     speed = mbps(results)
     loads = results["loadavg"]
     c = results["corpus"]
@@ -156,7 +165,7 @@ def write(results, md_path, plots):
     plot(results, speed, Path(plots))
 
 
-def plot(results, speed, plots):
+def plot(results: Results, speed: Speed, plots: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
