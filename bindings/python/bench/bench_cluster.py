@@ -31,6 +31,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
@@ -55,7 +59,9 @@ def cli_seconds(binary: str, corpus: str, threads: int) -> float:
     return time.perf_counter() - start
 
 
-def spark_phases(spark, corpus: str, out: str) -> tuple[float, ...]:
+def spark_phases(
+    spark: SparkSession, corpus: str, out: str
+) -> tuple[float, float, float]:
     """Seconds of the job's three phases on a warm session."""
     spec = EngineSpec()
     t0 = time.perf_counter()
@@ -70,7 +76,9 @@ def spark_phases(spark, corpus: str, out: str) -> tuple[float, ...]:
     return t1 - t0, t2 - t1, t3 - t2
 
 
-def spark_round(master: str, corpus: str, warm: str, out: str):
+def spark_round(
+    master: str, corpus: str, warm: str, out: str
+) -> tuple[float, float, float]:
     """One timed run of the job on a fresh, warmed session."""
     spark = spark_backfill.session(master, "mailshield-bench")
     try:
