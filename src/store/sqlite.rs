@@ -334,7 +334,11 @@ impl Store for SqliteStore {
             .execute(
                 "INSERT INTO processing (subject, record, recorded_at)
                  VALUES (?1, ?2, ?3)",
-                params![record.subject, json, to_i64(record.recorded_at)],
+                params![
+                    folded(&record.subject),
+                    json,
+                    to_i64(record.recorded_at)
+                ],
             )
             .map_err(|e| StoreError::new("record processing", e))?;
         Ok(())
@@ -353,7 +357,7 @@ impl Store for SqliteStore {
             )
             .map_err(fail)?;
         let rows = stmt
-            .query_map(params![subject], |r| r.get::<_, String>(0))
+            .query_map(params![folded(subject)], |r| r.get::<_, String>(0))
             .map_err(fail)?;
         let mut out = Vec::new();
         for row in rows {
@@ -371,7 +375,7 @@ impl Store for SqliteStore {
             .conn()
             .execute(
                 "DELETE FROM processing WHERE subject = ?1",
-                params![subject],
+                params![folded(subject)],
             )
             .map_err(|e| StoreError::new("remove processing records", e))?;
         Ok(n as u64)
@@ -391,7 +395,7 @@ impl Store for SqliteStore {
                 )
                 .map_err(fail)?;
             let rows = stmt
-                .query_map(params![old], |r| {
+                .query_map(params![folded(old)], |r| {
                     Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
                 })
                 .map_err(fail)?;
@@ -407,7 +411,7 @@ impl Store for SqliteStore {
             tx.execute(
                 "UPDATE processing SET subject = ?2, record = ?3
                  WHERE rowid = ?1",
-                params![rowid, new, to_json(&record, WHAT)?],
+                params![rowid, folded(new), to_json(&record, WHAT)?],
             )
             .map_err(fail)?;
         }
@@ -424,7 +428,7 @@ impl Store for SqliteStore {
                  VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO NOTHING",
                 params![
                     r.id,
-                    r.subject,
+                    folded(&r.subject),
                     to_i64(r.received_at),
                     to_json(r, WHAT)?
                 ],
@@ -454,7 +458,7 @@ impl Store for SqliteStore {
             "read requests",
             "SELECT record FROM requests WHERE subject = ?1
              AND received_at >= ?2 ORDER BY received_at, rowid",
-            params![subject, to_i64(since)],
+            params![folded(subject), to_i64(since)],
         )
     }
 
@@ -569,7 +573,7 @@ impl Store for SqliteStore {
             tx.execute(
                 "INSERT INTO beyond_use (backup, subject, record)
                  VALUES (?1, ?2, ?3)",
-                params![mark.backup, subject, to_json(&mark, WHAT)?],
+                params![mark.backup, folded(subject), to_json(&mark, WHAT)?],
             )
             .map_err(fail)?;
             marks.push(mark);
@@ -585,8 +589,7 @@ impl Store for SqliteStore {
     ) -> Result<[u8; 32], StoreError> {
         const WHAT: &str = "read a pseudonym key";
         let fail = |e| StoreError::new(WHAT, e);
-        // N.B. NOCASE folds ASCII only: other letters are folded here.
-        let subject = subject.to_lowercase();
+        let subject = folded(subject);
         let conn = self.conn();
         conn.execute(
             "INSERT INTO pseudonym_keys (subject, key) VALUES (?1, ?2)
@@ -607,7 +610,7 @@ impl Store for SqliteStore {
 
     fn shred_pseudonym_key(&self, subject: &str) -> Result<bool, StoreError> {
         // Folded as `pseudonym_key` folds it.
-        let subject = subject.to_lowercase();
+        let subject = folded(subject);
         let n = self
             .conn()
             .execute(
@@ -638,6 +641,14 @@ impl Store for SqliteStore {
     }
 }
 
+/// A subject as its column holds it: lower case in full. N.B. the
+/// columns' `COLLATE NOCASE` folds ASCII letters only, so every subject
+/// is folded here before it is written or compared, or `ÉLODIE@` and
+/// `élodie@` would be two subjects (a way around the limit on repeated
+/// requests, and records an erasure would miss).
+fn folded(subject: &str) -> String {
+    subject.to_lowercase()
+}
 #[cfg(test)]
 mod tests {
     use super::*;

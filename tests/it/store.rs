@@ -154,3 +154,54 @@ fn a_pseudonym_key_is_shredded_whatever_the_case_of_its_subject() {
     assert!(store.shred_pseudonym_key("ÉLODIE@Example.com").unwrap());
     assert!(!store.shred_pseudonym_key("élodie@example.com").unwrap());
 }
+
+/// `COLLATE NOCASE` folds ASCII only: a subject written with other
+/// capitals was another subject for processing records and requests, so
+/// an erasure missed records and repeated requests escaped their limit.
+#[test]
+fn regression_subjects_differing_in_non_ascii_case_are_one_subject() {
+    use mailshield::store::{ProcessingRecord, RequestRecord, RequestState};
+    let store = SqliteStore::in_memory().unwrap();
+    let processing = |subject: &str| ProcessingRecord {
+        subject: subject.into(),
+        purpose: "support".into(),
+        legal_basis: "contract".into(),
+        categories: vec!["contact details".into()],
+        recipients: vec![],
+        retention: "6 years".into(),
+        source: None,
+        recorded_at: T0,
+    };
+    store.record_processing(&processing("Élodie@Example.com")).unwrap();
+    store.record_processing(&processing("élodie@example.com")).unwrap();
+    let found = store.processing_of("ÉLODIE@EXAMPLE.COM").unwrap();
+    let subjects: Vec<_> = found.iter().map(|r| r.subject.as_str()).collect();
+    assert_eq!(subjects, ["Élodie@Example.com", "élodie@example.com"]);
+    let moved = store
+        .rename_subject("élodie@EXAMPLE.com", "elodie@example.org")
+        .unwrap();
+    assert_eq!(moved, 2);
+    assert_eq!(store.remove_processing("ELODIE@example.org").unwrap(), 2);
+    for (id, subject) in
+        [("r1", "ÉLODIE@example.com"), ("r2", "élodie@example.com")]
+    {
+        let request = RequestRecord {
+            id: id.into(),
+            kind: "access".into(),
+            subject: subject.into(),
+            channel: "unauthenticated".into(),
+            state: RequestState::PendingVerification,
+            received_at: T0,
+            history: vec![],
+            outcome: None,
+        };
+        assert!(store.insert_request(&request).unwrap());
+    }
+    let ids: Vec<_> = store
+        .requests_of("Élodie@example.com", T0)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(ids, ["r1", "r2"]);
+}
