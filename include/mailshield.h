@@ -31,8 +31,11 @@
 
 // The version of this ABI: it changes whenever a function, struct or
 // constant of the header changes incompatibly; additions leave it as it
-// is (a binding that needs a newer function finds it missing). A binding
-// checks it against the value it was written for.
+// is (a binding that needs a newer function finds it missing, and an
+// older library refuses a newer input kind, such as
+// `MAILSHIELD_INPUT_RECORD`, with `MAILSHIELD_STATUS_INVALID_ARGUMENT`
+// naming the kind). A binding checks it against the value it was written
+// for.
 #define MAILSHIELD_ABI_VERSION 1
 
 // The key is valid.

@@ -165,8 +165,11 @@ pub extern "C" fn mailshield_last_error() -> *const c_char {
 
 /// The version of this ABI: it changes whenever a function, struct or
 /// constant of the header changes incompatibly; additions leave it as it
-/// is (a binding that needs a newer function finds it missing). A binding
-/// checks it against the value it was written for.
+/// is (a binding that needs a newer function finds it missing, and an
+/// older library refuses a newer input kind, such as
+/// `MAILSHIELD_INPUT_RECORD`, with `MAILSHIELD_STATUS_INVALID_ARGUMENT`
+/// naming the kind). A binding checks it against the value it was written
+/// for.
 pub const MAILSHIELD_ABI_VERSION: u32 = 1;
 
 /// The ABI version of the loaded library ([`MAILSHIELD_ABI_VERSION`]).
