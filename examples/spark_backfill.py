@@ -84,12 +84,13 @@ def session(
     """A Spark session on ``master``; local ones on loopback only."""
     from pyspark.sql import SparkSession
 
-    # The JVM inherits the environment: run workers on this interpreter
-    # and, for a local master only, bind it to loopback before it starts
-    # (a cluster's executors must reach the driver).
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    # The JVM inherits the environment. For a local master only: run
+    # workers on this interpreter and bind to loopback before it starts
+    # (a cluster's executors have their own Python and must reach the
+    # driver).
     builder = SparkSession.builder.master(master).appName(app)
     if master.startswith("local"):
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         builder = (
             builder.config("spark.driver.host", "127.0.0.1")

@@ -178,8 +178,11 @@ class EngineSpec:
         )
 
 
-# Per process: spec -> (pid, engine, keys). The pid check rebuilds
-# after a fork (a child must not use its parent's library threads).
+# Per process: spec -> (pid, engine, keys). The pid check gives a
+# forked child engines of its own. N.B. that does not make batches work
+# there: the library's thread pool is global and has no threads in a
+# child forked after it started, so such a child is refused batches
+# (see _pool); single calls work.
 _cache: dict[EngineSpec, tuple[int, Engine, KeySet | None]] = {}
 _cache_lock = threading.Lock()
 
