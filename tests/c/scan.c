@@ -449,10 +449,39 @@ static void test_nothing(const mailshield_engine *engine) {
 static void test_bad_kind(const mailshield_engine *engine) {
     mailshield_result *result = POISON(mailshield_result *);
 
-    CHECK_STATUS(mailshield_scan(engine, (const uint8_t *)"x", 1, 2, &result),
+    CHECK_STATUS(mailshield_scan(engine, (const uint8_t *)"x", 1, 99, &result),
                  MAILSHIELD_STATUS_INVALID_ARGUMENT);
     CHECK(result == NULL);
-    CHECK_ERROR("mailshield_scan", "unknown input kind 2");
+    CHECK_ERROR("mailshield_scan", "unknown input kind 99");
+}
+
+/* A JSONL record: its own id, its keys as fields, byte offsets. */
+static void test_record_kind(const mailshield_engine *engine) {
+    static const char record[] =
+        "{\"id\": \"r-7\", \"subject\": \"hello\", "
+        "\"body\": \"mail ana@example.com\", \"team\": \"ops\"}";
+    mailshield_result *result = NULL;
+    const mailshield_field *fields;
+    const mailshield_finding *findings;
+    size_t n = 0;
+
+    if (!CHECK_OK(mailshield_scan(engine, (const uint8_t *)record,
+                                  sizeof record - 1, MAILSHIELD_INPUT_RECORD,
+                                  &result)))
+        return;
+    CHECK_TEXT(check_summary(result).id, "r-7");
+    fields = check_fields(result, &n);
+    if (CHECK_SIZE(n, 2)) {
+        CHECK_TEXT(fields[0].name, "body");
+        CHECK_TEXT(fields[1].name, "subject");
+    }
+    findings = check_findings(result, &n);
+    if (CHECK_SIZE(n, 1)) {
+        CHECK_SIZE(findings[0].field, 0);
+        CHECK_SIZE(findings[0].span.start, 5);
+        CHECK_SIZE(findings[0].span.end, 20);
+    }
+    mailshield_result_free(result);
 }
 
 /* A scan result has no protected copy. */
@@ -513,6 +542,7 @@ int main(void) {
     test_buffer_not_kept(engine);
     test_nothing(engine);
     test_bad_kind(engine);
+    test_record_kind(engine);
     test_no_protected_copy(engine);
     test_read_all(engine);
     mailshield_engine_free(engine);
