@@ -65,6 +65,7 @@ use std::sync::{Arc, Mutex};
 use ring::hmac;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use zeroize::Zeroizing;
 
 use crate::batch::body_field;
 use crate::crypto::{format_rfc3339, parse_rfc3339};
@@ -353,10 +354,12 @@ const MAX_EPOCHS: u64 = 1 << 22;
 const NEXT_EPOCH: &[u8] = b"mailshield audit next epoch";
 
 /// The key of one epoch of a log. It is not `Clone`, and prints only its
-/// epoch; moving on to the next epoch forgets it.
+/// epoch; moving on to the next epoch overwrites it, and dropping it
+/// zeroes its bytes (not `ring`'s copy inside the HMAC key, which `ring`
+/// does not offer to clear).
 pub struct EpochKey {
     epoch: u64,
-    secret: [u8; 32],
+    secret: Zeroizing<[u8; 32]>,
     mac: hmac::Key,
 }
 
@@ -371,7 +374,7 @@ impl EpochKey {
     fn root(key: &[u8; 32]) -> EpochKey {
         EpochKey {
             epoch: 0,
-            secret: *key,
+            secret: Zeroizing::new(*key),
             mac: hmac::Key::new(hmac::HMAC_SHA256, key),
         }
     }
@@ -393,7 +396,7 @@ impl EpochKey {
     fn advance(&mut self) {
         let tag = hmac::sign(&self.mac, NEXT_EPOCH);
         self.secret.copy_from_slice(tag.as_ref());
-        self.mac = hmac::Key::new(hmac::HMAC_SHA256, &self.secret);
+        self.mac = hmac::Key::new(hmac::HMAC_SHA256, &self.secret[..]);
         self.epoch += 1;
     }
 
