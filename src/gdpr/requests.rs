@@ -427,27 +427,49 @@ pub fn erasure<S: Store>(
     out: &mut impl std::io::Write,
     now: u64,
 ) -> Result<ErasureAnswer, GdprError> {
-    // The claim: a duplicate ends here.
+    // N.B. A retry after a failure past the rewrite may queue a
+    // notification or mark a backup twice; it never skips one.
     of_kind(requests, id, "erasure")?;
+    answer_once(
+        requests,
+        id,
+        now,
+        |first: &mut ErasureAnswer| first.status = ALREADY.into(),
+        |request| {
+            owe_erasure(requests, request, matcher, input, holds, out, now)
+        },
+    )
+}
+
+/// The status of an answer given back for a duplicate request.
+const ALREADY: &str = "already_completed";
+
+/// Takes request `id` and answers it with `owe`, once: a request answered
+/// already gives its first answer back, marked by `already`; a failure of
+/// `owe` gives the request back, to be tried again.
+fn answer_once<S: Store, A: serde::de::DeserializeOwned>(
+    requests: &Requests<S>,
+    id: &str,
+    now: u64,
+    already: impl FnOnce(&mut A),
+    owe: impl FnOnce(&RequestRecord) -> Result<A, GdprError>,
+) -> Result<A, GdprError> {
+    // The claim: a duplicate ends here.
     let request = match requests.begin(id, now)? {
         Started::Now(r) => r,
         Started::AlreadyCompleted(outcome) => {
-            let mut first: ErasureAnswer = serde_json::from_value(outcome)
+            let mut first: A = serde_json::from_value(outcome)
                 .map_err(|_| GdprError("a stored answer is damaged".into()))?;
-            first.status = "already_completed".into();
+            already(&mut first);
             return Ok(first);
         }
     };
 
-    // A failure gives the request back, to be tried again.
-    // N.B. A retry after a failure past the rewrite may queue a
-    // notification or mark a backup twice; it never skips one.
-    owe_erasure(requests, &request, matcher, input, holds, out, now).or_else(
-        |e| {
-            requests.abandon(id, now)?;
-            Err(e)
-        },
-    )
+    // A failure gives the request back.
+    owe(&request).or_else(|e| {
+        requests.abandon(id, now)?;
+        Err(e)
+    })
 }
 
 /// The archive, then what the erasure owes, then the answer recorded.
@@ -553,23 +575,13 @@ pub fn rectification<S: Store, R: std::io::BufRead, W: std::io::Write>(
         requests.store.transition(id, &open, &d, None)?;
         return Err(GdprError(reason));
     }
-    let request = match requests.begin(id, now)? {
-        Started::Now(r) => r,
-        Started::AlreadyCompleted(outcome) => {
-            let mut first: RectificationAnswer =
-                serde_json::from_value(outcome).map_err(|_| {
-                    GdprError("a stored answer is damaged".into())
-                })?;
-            first.status = "already_completed".into();
-            return Ok(first);
-        }
-    };
-
-    // A failure gives the request back, to be tried again.
-    owe_rectification(requests, &request, change, now).or_else(|e| {
-        requests.abandon(id, now)?;
-        Err(e)
-    })
+    answer_once(
+        requests,
+        id,
+        now,
+        |first: &mut RectificationAnswer| first.status = ALREADY.into(),
+        |request| owe_rectification(requests, request, change, now),
+    )
 }
 
 /// The change, then the notifications, then the answer recorded.
