@@ -9,8 +9,9 @@
  *   until the next failing call on that thread. Messages never quote
  *   input or keys.
  * - Who frees what: each handle the caller receives through an out
- *   pointer (engine, keyset, result, batch, stream, buffer, apikeys,
- *   audit) is freed by its own _free function, which accepts NULL.
+ *   pointer (engine, keyset, result, batch, pending, stream, buffer,
+ *   apikeys, audit) is freed by its own _free function, which accepts
+ *   NULL.
  *   Results obtained from mailshield_batch_get belong to their batch.
  *   Views (mailshield_text, mailshield_bytes and the structs holding
  *   them) point into the handle they came from and stay valid until it
@@ -18,7 +19,8 @@
  * - Threads: engines, key sets, key stores and audit logs may be used by
  *   many threads at once; results and batches may be read by many
  *   threads at once; a stream is used by one thread at a time. No call
- *   keeps a pointer it was given.
+ *   keeps a pointer it was given, except mailshield_scan_batch_start:
+ *   its inputs are read until the pending batch is waited on or freed.
  * - No panic crosses this boundary: MAILSHIELD_STATUS_INTERNAL instead.
  */
 
@@ -142,6 +144,12 @@ typedef struct mailshield_engine mailshield_engine;
 // A set of keys for sealing and opening. Shared by any number of
 // threads at once.
 typedef struct mailshield_keyset mailshield_keyset;
+
+// A batch being scanned on the library's pool while the caller goes on:
+// made by [`mailshield_scan_batch_start`]. Wait for it with
+// [`mailshield_pending_wait`] (any thread); free it with
+// [`mailshield_pending_free`], which waits for the scan first.
+typedef struct mailshield_pending mailshield_pending;
 
 // What a scan (or protect) found in one message. Read it from any
 // number of threads at once; free it with [`mailshield_result_free`].
@@ -484,6 +492,62 @@ mailshield_status mailshield_scan_batch(const mailshield_engine *engine,
                                         size_t count,
                                         uint32_t input_kind,
                                         mailshield_batch **out);
+
+// Starts scanning `count` buffers on the library's pool and returns at
+// once: `*out` is a new pending batch, whose results are those of
+// [`mailshield_scan_batch`] numbered from `first` (the `i`-th result's id
+// is `-#` followed by `first + i` unless the message has a Message-ID,
+// and its JSON line's source index is `first + i`).
+//
+// This lets a caller prepare the next part of a long list, or read the
+// results of the last, while the library scans this one. It is the one
+// call that keeps pointers it was given after it returns: `inputs` and
+// the bytes they point to are read until [`mailshield_pending_wait`] or
+// [`mailshield_pending_free`] returns. On failure `*out` is null and
+// nothing was started.
+//
+// # Errors
+//
+// As [`mailshield_scan_batch`].
+//
+// # Safety
+//
+// `engine` is a live engine; `inputs` points to `count` readable
+// `mailshield_bytes`, each pointing to its readable bytes, unchanged and
+// not freed until the pending batch has been waited on or freed; `out`
+// is null or writable.
+mailshield_status mailshield_scan_batch_start(const mailshield_engine *engine,
+                                              const mailshield_bytes *inputs,
+                                              size_t count,
+                                              uint32_t input_kind,
+                                              size_t first,
+                                              mailshield_pending **out);
+
+// Waits for a pending batch's scan to end; on success `*out` is its
+// batch, for the caller to free with [`mailshield_batch_free`]. The
+// pending batch is still to be freed with [`mailshield_pending_free`];
+// it no longer reads its inputs.
+//
+// # Errors
+//
+// `NULL_ARGUMENT`; `STATE` when it was waited on before; `INTERNAL` when
+// the scan hit a bug outside any one buffer (then there is no batch).
+// On failure `*out` is null.
+//
+// # Safety
+//
+// `pending` is a live pending batch; `out` is null or writable.
+mailshield_status mailshield_pending_wait(const mailshield_pending *pending,
+                                          mailshield_batch **out);
+
+// Frees a pending batch, first waiting for its scan when it was not
+// waited on (the results of that scan are freed too); null is ignored.
+//
+// # Safety
+//
+// `pending` is null or a live pending batch, not used by any other
+// thread during the call, nor after it.
+void mailshield_pending_free(mailshield_pending *pending);
 
 // The number of results in a batch.
 //

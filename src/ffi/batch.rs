@@ -1,6 +1,8 @@
 //! Many buffers in one call, scanned in parallel inside the library.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
@@ -9,6 +11,7 @@ use super::{
     clear_const, free, give, handle, input, need_out, put, scan_buffer,
     scan_message,
 };
+use crate::engine::Engine;
 use crate::mail::Message;
 
 /// The results of a batch, one per buffer in input order. Read it from
@@ -19,10 +22,20 @@ pub struct BatchHandle {
 }
 
 impl Drop for BatchHandle {
-    /// Frees the results on the pool too: a batch holds many small
-    /// allocations, and freeing them is a fair part of its cost.
+    /// Frees the results on the pool, in the background: a batch holds
+    /// many small allocations, and freeing them is a fair part of its
+    /// cost, which the caller need not wait for.
     fn drop(&mut self) {
-        std::mem::take(&mut self.results).into_par_iter().for_each(drop);
+        let results = std::mem::take(&mut self.results);
+        if results.is_empty() {
+            return;
+        }
+        rayon::spawn(move || {
+            // A panic in a spawned job would abort the process.
+            let _ = catch_unwind(AssertUnwindSafe(|| {
+                drop(results);
+            }));
+        });
     }
 }
 
@@ -59,39 +72,217 @@ pub unsafe extern "C" fn mailshield_scan_batch(
         // `count` readable entries and the bytes each points to.
         unsafe { clear(out) };
         let e = unsafe { handle(engine, "engine") }?;
-        let buffers = if count == 0 {
-            &[][..]
-        } else if inputs.is_null() {
-            return Err(super::null("inputs"));
-        } else {
-            unsafe { std::slice::from_raw_parts(inputs, count) }
-        };
+        let texts = unsafe { buffers(inputs, count) }?;
         check_kind(input_kind)?;
-        let texts = buffers
-            .iter()
-            .enumerate()
-            .map(|(i, b)| {
-                if (b.ptr.is_null() && b.len != 0)
-                    || b.len > isize::MAX as usize
-                {
-                    let what = format!("inputs[{i}]");
-                    return unsafe { input(b.ptr, b.len, &what) };
-                }
-                unsafe { input(b.ptr, b.len, "inputs") }
-            })
-            .collect::<Result<Vec<&[u8]>, Error>>()?;
-        let results = texts
-            .par_iter()
-            .enumerate()
-            .map(|(i, data)| one(&e.engine, data, input_kind, i))
-            .collect();
-        unsafe { give(out, BatchHandle { results }) }
+        unsafe { give(out, scan_all(&e.engine, &texts, input_kind, 0)) }
     })
+}
+
+/// The buffers of a batch call, checked.
+///
+/// # Errors
+///
+/// `NULL_ARGUMENT` for null `inputs` with a `count` other than 0, or a
+/// null pointer inside them with a length other than 0 (naming its
+/// index); `INVALID_ARGUMENT` for a length over `PTRDIFF_MAX`.
+///
+/// # Safety
+///
+/// `inputs` points to `count` readable `mailshield_bytes`, each pointing
+/// to its readable bytes, unchanged for as long as `'a`.
+unsafe fn buffers<'a>(
+    inputs: *const Bytes,
+    count: usize,
+) -> Result<Vec<&'a [u8]>, Error> {
+    let buffers = if count == 0 {
+        &[][..]
+    } else if inputs.is_null() {
+        return Err(super::null("inputs"));
+    } else {
+        // SAFETY: not null, and the caller promises `count` entries.
+        unsafe { std::slice::from_raw_parts(inputs, count) }
+    };
+    buffers
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            // SAFETY: the caller promises each entry's bytes.
+            if (b.ptr.is_null() && b.len != 0) || b.len > isize::MAX as usize {
+                let what = format!("inputs[{i}]");
+                return unsafe { input(b.ptr, b.len, &what) };
+            }
+            unsafe { input(b.ptr, b.len, "inputs") }
+        })
+        .collect()
+}
+
+/// The most buffers one job of a batch scans before others can take the
+/// rest (see [`scan_all`]).
+const PIECE: usize = 16;
+
+/// Scans `texts` on the pool, the `i`-th numbered `first + i`.
+fn scan_all(
+    engine: &Arc<Engine>,
+    texts: &[&[u8]],
+    kind: u32,
+    first: usize,
+) -> BatchHandle {
+    // PERF: pieces of at most PIECE buffers, so that when the caller's
+    // own threads take a core from a worker, the other worker finds the
+    // rest of its share to steal instead of waiting for it.
+    let results = texts
+        .par_iter()
+        .with_max_len(PIECE)
+        .enumerate()
+        .map(|(i, data)| one(engine, data, kind, first.saturating_add(i)))
+        .collect();
+    BatchHandle { results }
+}
+
+/// A batch being scanned on the library's pool while the caller goes on:
+/// made by [`mailshield_scan_batch_start`]. Wait for it with
+/// [`mailshield_pending_wait`] (any thread); free it with
+/// [`mailshield_pending_free`], which waits for the scan first.
+pub struct PendingHandle {
+    /// The scan's outcome, until a wait takes it: a batch, or `None`
+    /// when the scan itself hit a bug.
+    outcome: Mutex<Option<Receiver<Option<BatchHandle>>>>,
+}
+
+impl std::fmt::Debug for PendingHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingHandle").finish_non_exhaustive()
+    }
+}
+
+impl Drop for PendingHandle {
+    /// Waits for a scan not waited on: its inputs are the caller's, and
+    /// must not be read once the handle is gone.
+    fn drop(&mut self) {
+        let outcome = self.outcome.get_mut();
+        if let Ok(Some(rx)) = outcome.map(Option::take) {
+            drop(rx.recv());
+        }
+    }
+}
+
+/// Starts scanning `count` buffers on the library's pool and returns at
+/// once: `*out` is a new pending batch, whose results are those of
+/// [`mailshield_scan_batch`] numbered from `first` (the `i`-th result's id
+/// is `-#` followed by `first + i` unless the message has a Message-ID,
+/// and its JSON line's source index is `first + i`).
+///
+/// This lets a caller prepare the next part of a long list, or read the
+/// results of the last, while the library scans this one. It is the one
+/// call that keeps pointers it was given after it returns: `inputs` and
+/// the bytes they point to are read until [`mailshield_pending_wait`] or
+/// [`mailshield_pending_free`] returns. On failure `*out` is null and
+/// nothing was started.
+///
+/// # Errors
+///
+/// As [`mailshield_scan_batch`].
+///
+/// # Safety
+///
+/// `engine` is a live engine; `inputs` points to `count` readable
+/// `mailshield_bytes`, each pointing to its readable bytes, unchanged and
+/// not freed until the pending batch has been waited on or freed; `out`
+/// is null or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mailshield_scan_batch_start(
+    engine: *const EngineHandle,
+    inputs: *const Bytes,
+    count: usize,
+    input_kind: u32,
+    first: usize,
+    out: *mut *mut PendingHandle,
+) -> Status {
+    call("mailshield_scan_batch_start", || {
+        need_out(out)?;
+        // SAFETY: `out` is writable; the caller promises a live engine and
+        // inputs that stay readable until the pending batch is waited on
+        // or freed, whose drop waits for the scan: `'static` here stands
+        // for that.
+        unsafe { clear(out) };
+        let e = unsafe { handle(engine, "engine") }?;
+        let texts: Vec<&'static [u8]> = unsafe { buffers(inputs, count) }?;
+        check_kind(input_kind)?;
+
+        // The scan, on the pool; a bug outside one buffer's scan is
+        // reported by the wait.
+        let engine = Arc::clone(&e.engine);
+        let (tx, rx) = sync_channel(1);
+        rayon::spawn(move || {
+            let batch = catch_unwind(AssertUnwindSafe(|| {
+                scan_all(&engine, &texts, input_kind, first)
+            }));
+            drop(tx.send(batch.ok()));
+        });
+        let pending = PendingHandle { outcome: Mutex::new(Some(rx)) };
+        unsafe { give(out, pending) }
+    })
+}
+
+/// Waits for a pending batch's scan to end; on success `*out` is its
+/// batch, for the caller to free with [`mailshield_batch_free`]. The
+/// pending batch is still to be freed with [`mailshield_pending_free`];
+/// it no longer reads its inputs.
+///
+/// # Errors
+///
+/// `NULL_ARGUMENT`; `STATE` when it was waited on before; `INTERNAL` when
+/// the scan hit a bug outside any one buffer (then there is no batch).
+/// On failure `*out` is null.
+///
+/// # Safety
+///
+/// `pending` is a live pending batch; `out` is null or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mailshield_pending_wait(
+    pending: *const PendingHandle,
+    out: *mut *mut BatchHandle,
+) -> Status {
+    call("mailshield_pending_wait", || {
+        need_out(out)?;
+        // SAFETY: `out` is writable; the caller promises a live handle.
+        unsafe { clear(out) };
+        let p = unsafe { handle(pending, "pending") }?;
+        let rx = p
+            .outcome
+            .lock()
+            .map_err(|_| Error::new(Status::Internal, "a wait panicked"))?
+            .take()
+            .ok_or_else(|| {
+                Error::new(Status::State, "the batch was waited on before")
+            })?;
+        match rx.recv() {
+            Ok(Some(batch)) => unsafe { give(out, batch) },
+            Ok(None) | Err(_) => Err(Error::new(
+                Status::Internal,
+                "internal error while scanning the batch (a bug in \
+                 mailshield, please report it)",
+            )),
+        }
+    })
+}
+
+/// Frees a pending batch, first waiting for its scan when it was not
+/// waited on (the results of that scan are freed too); null is ignored.
+///
+/// # Safety
+///
+/// `pending` is null or a live pending batch, not used by any other
+/// thread during the call, nor after it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mailshield_pending_free(pending: *mut PendingHandle) {
+    // SAFETY: the caller promises it came from this library.
+    unsafe { free(pending) }
 }
 
 /// Scans one buffer of a batch, containing a panic to that buffer.
 fn one(
-    engine: &std::sync::Arc<crate::engine::Engine>,
+    engine: &Arc<Engine>,
     data: &[u8],
     kind: u32,
     index: usize,
@@ -170,6 +361,9 @@ pub unsafe extern "C" fn mailshield_batch_get(
 }
 
 /// Frees a batch and every result in it; null is ignored.
+///
+/// Returns at once: the results are freed on the library's pool in the
+/// background, after the scans already started there.
 ///
 /// # Safety
 ///

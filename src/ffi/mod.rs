@@ -14,11 +14,12 @@
 //!   `MAILSHIELD_STATUS_NULL_ARGUMENT`. A buffer is a pointer and a length;
 //!   with a length of 0 the pointer may be null.
 //! - Handles (`mailshield_engine`, `mailshield_keyset`, `mailshield_result`,
-//!   `mailshield_batch`, `mailshield_stream`, `mailshield_buffer`,
-//!   `mailshield_apikeys`, `mailshield_audit`) are opaque. The caller
-//!   frees each one it receives with its own `_free` function, which
-//!   accepts null. Results and streams keep what they need of their
-//!   engine alive: an engine may be freed before them.
+//!   `mailshield_batch`, `mailshield_pending`, `mailshield_stream`,
+//!   `mailshield_buffer`, `mailshield_apikeys`, `mailshield_audit`) are
+//!   opaque. The caller frees each one it receives with its own `_free`
+//!   function, which accepts null. Results, streams and pending batches
+//!   keep what they need of their engine alive: an engine may be freed
+//!   before them.
 //! - Views (`mailshield_text`, `mailshield_bytes` and the structs holding
 //!   them) point into the handle they came from and stay valid, unchanged,
 //!   until that handle is freed. Text is UTF-8 and followed by a NUL byte
@@ -27,7 +28,8 @@
 //!   by any number of threads at once; results and batches may be read
 //!   from many threads at once.
 //!   A stream is used by one thread at a time. No call keeps a pointer it
-//!   was given after it returns.
+//!   was given after it returns, except `mailshield_scan_batch_start`,
+//!   whose inputs are read until its pending batch is waited on or freed.
 //! - No panic crosses the boundary: a panic inside a call is caught and
 //!   returned as `MAILSHIELD_STATUS_INTERNAL`.
 //!
@@ -69,6 +71,7 @@ const _: () = {
     shared::<KeysetHandle>();
     shared::<ResultHandle>();
     shared::<BatchHandle>();
+    shared::<PendingHandle>();
     shared::<BufferHandle>();
     shared::<ApiKeysHandle>();
     shared::<AuditHandle>();

@@ -1,11 +1,14 @@
 /*
  * batch.c: mailshield_scan_batch keeps input order, numbers its results
- * `-#i`, scans each buffer as one call would, and checks its arguments.
+ * `-#i`, scans each buffer as one call would, and checks its arguments;
+ * mailshield_scan_batch_start scans parts of a list in the background,
+ * numbered as one batch would be.
  */
 
 #include "check.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #define N 24
 
@@ -173,14 +176,154 @@ static void test_outlives_engine(void) {
     mailshield_batch_free(batch);
 }
 
+/* Two parts started one after the other read as one batch of both. */
+static void test_pending_parts(const mailshield_engine *engine) {
+    char texts[N][96];
+    mailshield_bytes inputs[N];
+    mailshield_pending *parts[2] = {NULL, NULL};
+    mailshield_batch *whole = NULL, *batches[2] = {NULL, NULL};
+    const size_t first[2] = {0, 10};
+    const size_t count[2] = {10, N - 10};
+
+    for (int i = 0; i < N; i++) {
+        int n = snprintf(texts[i], sizeof texts[i],
+                         "p%d: user%d@example.com%s", i, i,
+                         i % 4 == 0 ? ", SSN 536-90-1234" : "");
+        inputs[i].ptr = (const uint8_t *)texts[i];
+        inputs[i].len = (size_t)n;
+    }
+    if (!CHECK_OK(mailshield_scan_batch(engine, inputs, N,
+                                        MAILSHIELD_INPUT_TEXT, &whole)))
+        return;
+    for (int k = 0; k < 2; k++)
+        CHECK_OK(mailshield_scan_batch_start(engine, inputs + first[k],
+                                             count[k], MAILSHIELD_INPUT_TEXT,
+                                             first[k], &parts[k]));
+    for (int k = 0; k < 2; k++) {
+        size_t len = 0;
+
+        if (!CHECK_OK(mailshield_pending_wait(parts[k], &batches[k])))
+            continue;
+        CHECK_OK(mailshield_batch_len(batches[k], &len));
+        CHECK_SIZE(len, count[k]);
+        for (size_t i = 0; i < len; i++) {
+            const mailshield_result *r = NULL, *w = NULL;
+            char id[32];
+            mailshield_text a, b;
+
+            if (!CHECK_OK(mailshield_batch_get(batches[k], i, &r)) ||
+                !CHECK_OK(mailshield_batch_get(whole, first[k] + i, &w)))
+                continue;
+            snprintf(id, sizeof id, "-#%zu", first[k] + i);
+            CHECK_TEXT(check_summary(r).id, id);
+            CHECK_SAME_FINDINGS(r, w);
+            a = check_json(r);
+            b = check_json(w);
+            CHECK(a.len == b.len && memcmp(a.ptr, b.ptr, a.len) == 0);
+        }
+    }
+
+    /* A second wait has nothing to give. */
+    {
+        mailshield_batch *again = POISON(mailshield_batch *);
+
+        CHECK_STATUS(mailshield_pending_wait(parts[0], &again),
+                     MAILSHIELD_STATUS_STATE);
+        CHECK(again == NULL);
+        CHECK_ERROR("mailshield_pending_wait",
+                    "the batch was waited on before");
+    }
+    for (int k = 0; k < 2; k++) {
+        mailshield_pending_free(parts[k]);
+        mailshield_batch_free(batches[k]);
+    }
+    mailshield_batch_free(whole);
+}
+
+/* Freed unwaited, a pending batch waits for its scan (valgrind sees the
+ * inputs are not read after the free) and frees its results. */
+static void test_pending_unwaited(const mailshield_engine *engine) {
+    char *text = malloc(64);
+    mailshield_bytes input = {(const uint8_t *)text, 0};
+    mailshield_pending *pending = NULL;
+
+    if (!CHECK(text != NULL))
+        return;
+    input.len = (size_t)snprintf(text, 64, "SSN 536-90-1234, a@example.com");
+    CHECK_OK(mailshield_scan_batch_start(engine, &input, 1,
+                                         MAILSHIELD_INPUT_TEXT, 0, &pending));
+    mailshield_pending_free(pending);
+    free(text);
+}
+
+static void test_pending_arguments(const mailshield_engine *engine) {
+    mailshield_bytes inputs[2] = {
+        {(const uint8_t *)"a@example.com", 13},
+        {NULL, 5},
+    };
+    mailshield_pending *pending = POISON(mailshield_pending *);
+    mailshield_batch *batch = POISON(mailshield_batch *);
+
+    CHECK_STATUS(mailshield_scan_batch_start(engine, inputs, 2,
+                                             MAILSHIELD_INPUT_TEXT, 0,
+                                             &pending),
+                 MAILSHIELD_STATUS_NULL_ARGUMENT);
+    CHECK(pending == NULL);
+    CHECK_ERROR("mailshield_scan_batch_start", "inputs[1]");
+
+    pending = POISON(mailshield_pending *);
+    CHECK_STATUS(mailshield_scan_batch_start(engine, inputs, 1, 99, 0,
+                                             &pending),
+                 MAILSHIELD_STATUS_INVALID_ARGUMENT);
+    CHECK(pending == NULL);
+    CHECK_ERROR("mailshield_scan_batch_start", "unknown input kind 99");
+
+    CHECK_STATUS(mailshield_scan_batch_start(NULL, inputs, 1,
+                                             MAILSHIELD_INPUT_TEXT, 0,
+                                             &pending),
+                 MAILSHIELD_STATUS_NULL_ARGUMENT);
+    CHECK_ERROR("mailshield_scan_batch_start", "engine");
+    CHECK_STATUS(mailshield_scan_batch_start(engine, inputs, 1,
+                                             MAILSHIELD_INPUT_TEXT, 0, NULL),
+                 MAILSHIELD_STATUS_NULL_ARGUMENT);
+    CHECK_ERROR("mailshield_scan_batch_start", "out");
+
+    CHECK_STATUS(mailshield_pending_wait(NULL, &batch),
+                 MAILSHIELD_STATUS_NULL_ARGUMENT);
+    CHECK(batch == NULL);
+    CHECK_ERROR("mailshield_pending_wait", "pending");
+
+    /* An empty part is a batch of none. */
+    pending = NULL;
+    if (CHECK_OK(mailshield_scan_batch_start(engine, NULL, 0,
+                                             MAILSHIELD_INPUT_TEXT, 5,
+                                             &pending))) {
+        size_t len = 99;
+
+        CHECK_STATUS(mailshield_pending_wait(pending, NULL),
+                     MAILSHIELD_STATUS_NULL_ARGUMENT);
+        CHECK_ERROR("mailshield_pending_wait", "out");
+        if (CHECK_OK(mailshield_pending_wait(pending, &batch))) {
+            CHECK_OK(mailshield_batch_len(batch, &len));
+            CHECK_SIZE(len, 0);
+            mailshield_batch_free(batch);
+        }
+    }
+    mailshield_pending_free(pending);
+}
+
 int main(void) {
     mailshield_engine *engine = check_engine("default");
 
     test_order_and_ids(engine);
     test_messages(engine);
     test_arguments(engine);
+    test_pending_parts(engine);
+    test_pending_unwaited(engine);
+    test_pending_arguments(engine);
     mailshield_engine_free(engine);
     test_outlives_engine();
     mailshield_batch_free(NULL);
+    mailshield_pending_free(NULL);
     return check_report("batch");
 }
