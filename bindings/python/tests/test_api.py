@@ -159,6 +159,57 @@ def test_batch_equals_one_scan_per_text(engine):
     assert batch[4].field("body").text == TEXT.encode()
 
 
+def test_batch_in_parts_reads_as_one_batch(engine):
+    # 300 items are scanned as five parts of 64 (the last of 44); each
+    # result is numbered by its place in the whole list, and equals one
+    # scan of its item. Items differ, so a part out of place shows.
+    texts = [
+        f"{i}: user{i}@example.com" + (", SSN 536-90-1234" * (i % 3))
+        for i in range(300)
+    ]
+    items = [t if i % 2 else t.encode() for i, t in enumerate(texts)]
+    batch = engine.scan_batch(items, json=True)
+    assert [r.id for r in batch] == [f"-#{i}" for i in range(300)]
+    for i in (0, 63, 64, 128, 255, 256, 299):
+        one = engine.scan(items[i])
+        assert batch[i].findings == one.findings
+        assert json.loads(batch[i].json)["source"] == {"path": "-", "index": i}
+        assert batch[i].field("body").text == items[i]
+    lines = engine.scan_lines(items)
+    assert [json.loads(line)["id"] for line in lines] == [
+        f"-#{i}" for i in range(300)
+    ]
+    assert lines[200] == batch[200].json
+
+
+def test_batch_error_in_a_later_part_frees_the_parts_started(
+    engine, monkeypatch
+):
+    # The fourth part holds an item that is not text: the three parts
+    # started before it are waited for and freed, and nothing is left.
+    lib = mailshield._native.library()
+    calls = {"scan_batch_start": 0, "pending_free": 0, "pending_wait": 0}
+
+    def counting(name):
+        real = getattr(lib, name)
+
+        def call(*args):
+            calls[name] += 1
+            return real(*args)
+
+        monkeypatch.setattr(lib, name, call)
+
+    for name in calls:
+        counting(name)
+    items = ["a@example.com"] * 300
+    items[200] = None
+    with pytest.raises(TypeError, match="expected str or bytes"):
+        engine.scan_batch(items)
+    assert calls == {
+        "scan_batch_start": 3, "pending_free": 3, "pending_wait": 0,
+    }
+
+
 def test_batch_takes_any_iterable_and_messages(engine):
     assert engine.scan_batch([]) == []
     gen = (t for t in ["a@example.com", "b@example.org"])

@@ -112,8 +112,8 @@ def test_every_native_result_goes_back_to_the_library(monkeypatch, keys):
     # Each call that makes a native result, and each free, counted at
     # the library's functions as the binding holds them.
     lib = _native.library()
-    made = {"result": 0, "batch": 0}
-    freed = {"result": 0, "batch": 0}
+    made = {"result": 0, "batch": 0, "pending": 0}
+    freed = {"result": 0, "batch": 0, "pending": 0}
 
     def counting(name, what, tally):
         real = getattr(lib, name)
@@ -126,9 +126,11 @@ def test_every_native_result_goes_back_to_the_library(monkeypatch, keys):
 
     for name in ("scan", "protect", "stream_finish"):
         counting(name, "result", made)
-    counting("scan_batch", "batch", made)
+    counting("scan_batch_start", "pending", made)
+    counting("pending_wait", "batch", made)
     counting("result_free", "result", freed)
     counting("batch_free", "batch", freed)
+    counting("pending_free", "pending", freed)
 
     engine = Engine("default")
     for i in range(100):
@@ -143,10 +145,12 @@ def test_every_native_result_goes_back_to_the_library(monkeypatch, keys):
     unread = engine.scan_batch(TEXTS)
     lines = engine.scan_lines(TEXTS)
     assert len(lines) == len(TEXTS)
-    del read, unread
+    # A batch long enough to be scanned in two parts.
+    parts = engine.scan_batch(TEXTS * (65 // len(TEXTS) + 1))
+    del read, unread, parts
     gc.collect()
     engine.close()
-    assert made == {"result": 400, "batch": 3}
+    assert made == {"result": 400, "batch": 5, "pending": 5}
     assert freed == made
     # No libc in the binding: nothing is freed but by the library.
     for source in Path(mailshield.__file__).parent.glob("*.py"):

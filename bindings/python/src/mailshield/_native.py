@@ -463,6 +463,19 @@ class Library:
             c_uint32,
             P(VOIDP),
         )
+        d(
+            slow,
+            "scan_batch_start",
+            STATUS,
+            VOIDP,
+            P(Bytes),
+            c_size_t,
+            c_uint32,
+            c_size_t,
+            P(VOIDP),
+        )
+        d(slow, "pending_wait", STATUS, VOIDP, P(VOIDP))
+        d(slow, "pending_free", None, VOIDP)
         d(fast, "batch_len", STATUS, VOIDP, P(c_size_t))
         d(fast, "batch_get", STATUS, VOIDP, c_size_t, VOIDP)
         d(slow, "batch_free", None, VOIDP)

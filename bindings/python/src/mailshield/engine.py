@@ -102,6 +102,88 @@ def _batch_kind(messages: bool, records: bool) -> int:
     return n.INPUT_RECORD if records else n.INPUT_TEXT
 
 
+# How ``Engine._scan_parts`` cuts a batch: in about _PARTS parts, each
+# of _PART_MIN to _PART_MAX items, with up to _FLIGHT of them started
+# and not yet waited for. The first part's encoding overlaps nothing, so
+# parts are short. Many in flight keep the pool busy: the oldest part is
+# often done late (a worker waiting inside it picks up a later part's
+# work first), and with fewer the pool ran out of started parts while
+# this thread waited; with 2 in flight the cores idled 15-20% of a
+# 10,000-message batch, with 16 about 5% (BENCHMARKS.md).
+_PARTS = 64
+_PART_MIN = 64
+_PART_MAX = 512
+_FLIGHT = 16
+
+
+class _Part:
+    """One part of a batch, started on the library's pool."""
+
+    __slots__ = ("pending", "first", "part", "chars", "data", "keep")
+
+    @classmethod
+    def prepare(cls, part: Sequence, first: int) -> _Part:
+        """Encodes ``part``, numbered from ``first``, for ``start``.
+
+        Raises:
+            as ``_encode``.
+        """
+        # One buffer the input array points into, kept alive until the
+        # scan is over (the library reads it until then).
+        # PERF: whole-list operations, not a Python call per item.
+        chars, data = _encode_all(part)
+        count = len(data)
+        blob = b"".join(data)
+        lengths = array(n.SIZE_T, map(len, data))
+        starts = itertools.accumulate(lengths, initial=n.address_of(blob))
+        pairs = array(n.SIZE_T, bytes(2 * count * lengths.itemsize))
+        pairs[0::2] = array(n.SIZE_T, starts)[:-1]
+        pairs[1::2] = lengths
+        inputs = (n.Bytes * count).from_buffer(pairs)
+        self = cls()
+        self.pending, self.first = 0, first
+        self.part, self.chars, self.data = part, chars, data
+        self.keep = (blob, pairs, inputs)
+        return self
+
+    def start(self, lib: n.Library, engine: int, kind: int) -> None:
+        """Starts the scan on the library's pool.
+
+        Raises:
+            the library's error when the start fails.
+        """
+        inputs = self.keep[2]
+        pending = c_void_p()
+        lib.check(
+            lib.scan_batch_start(
+                engine, inputs, len(inputs), kind, self.first,
+                byref(pending),
+            )
+        )
+        self.pending = pending.value
+
+    def finish(self, lib: n.Library, take) -> list:
+        """Waits for the scan and gives what ``take`` makes of it.
+
+        Raises:
+            the library's error when the wait fails.
+        """
+        batch = c_void_p()
+        try:
+            lib.check(lib.pending_wait(self.pending, byref(batch)))
+        finally:
+            self.drop(lib)
+        return take(batch.value or 0, self.part, self.chars, self.data)
+
+    def drop(self, lib: n.Library) -> None:
+        """Frees the pending batch (waiting for its scan first when not
+        waited on), then lets go of the inputs."""
+        pending, self.pending = self.pending, 0
+        if pending:
+            lib.pending_free(pending)
+        self.keep = None
+
+
 class Engine(Handle):
     """A compiled rule pack.
 
@@ -259,9 +341,11 @@ class Engine(Handle):
         than the library's scan; reading a result costs the same either
         way (``bench/bench_batch.py`` measures both).
 
-        Memory: the inputs are copied once into one buffer for the call.
-        The library's batch (about the size of the inputs, plus what was
-        found) lives until every result has been read whole or dropped.
+        Memory: the inputs are encoded and copied once, a part at a time
+        (see ``_scan_parts``); at most 16 parts of at most 512 items are
+        held so at once. The library's batch of a part (about the size of
+        its inputs, plus what was found) lives until every result of the
+        part has been read whole or dropped.
 
         Raises:
             ``TypeError`` when both ``messages`` and ``records`` are
@@ -269,22 +353,20 @@ class Engine(Handle):
             process forked after a batch ran (see ``mailshield._pool``).
         """
         items = texts if isinstance(texts, Sequence) else list(texts)
-        if not items:
-            return []
         kind = _batch_kind(messages, records)
-        chars, data = _encode_all(items)
-        if kind != n.INPUT_TEXT:
-            chars = [False] * len(items)  # byte offsets into fields
-        ptr = self._scan_native(data, kind)
-        # The body of each text result: the input itself, as bytes for
-        # a bytes-like one.
-        bodies = (
-            None
-            if kind != n.INPUT_TEXT
-            else [t if c else d for t, c, d in zip(items, chars, data)]
-        )
-        batch = Batch(self._lib, ptr, self, bodies, chars, json)
-        return batch.results()
+        lib = self._lib
+
+        def take(ptr: int, part: Sequence, chars, data) -> list:
+            # The body of each text result: the input itself, as bytes for
+            # a bytes-like one.
+            if kind != n.INPUT_TEXT:
+                bodies = None
+                chars = [False] * len(part)  # byte offsets into fields
+            else:
+                bodies = [t if c else d for t, c, d in zip(part, chars, data)]
+            return Batch(lib, ptr, self, bodies, chars, json).results()
+
+        return self._scan_parts(items, kind, take)
 
     def scan_lines(
         self,
@@ -308,47 +390,62 @@ class Engine(Handle):
             as ``scan_batch``.
         """
         items = items if isinstance(items, Sequence) else list(items)
-        if not items:
-            return []
         kind = _batch_kind(messages, records)
-        _, data = _encode_all(items)
-        ptr = self._scan_native(data, kind)
-        try:
-            read = reader(self._lib)
-            return [
-                read.json(read.get(ptr, i)) for i in range(len(data))
-            ]
-        finally:
-            self._lib.batch_free(ptr)
+        lib = self._lib
 
-    def _scan_native(self, data: list[bytes], kind: int) -> int:
-        """The library's batch over ``data``, for the caller to free.
+        def take(ptr: int, part: Sequence, chars, data) -> list[str]:
+            try:
+                read = reader(lib)
+                return [read.json(read.get(ptr, i)) for i in range(len(part))]
+            finally:
+                lib.batch_free(ptr)
+
+        return self._scan_parts(items, kind, take)
+
+    def _scan_parts(self, items: Sequence, kind: int, take) -> list:
+        """Scans ``items`` on the library's pool in parts, and gives the
+        results ``take`` makes of each part's batch, in input order.
+
+        ``take(ptr, part, chars, data)`` gets a part's batch (its own, to
+        free or keep), the part's items, whether each is a ``str`` and
+        the bytes of each; it returns that part's results.
+
+        PERF: the library scans started parts in the background
+        (``mailshield_scan_batch_start``) while this thread encodes the
+        next ones and takes the results of finished ones, so that this
+        Python work runs beside the scan instead of before and after it
+        (see ``_FLIGHT``). Each part is numbered from its first item, so
+        the results read as one batch's would.
 
         Raises:
-            the library's error when the call fails.
+            as ``_encode``; the library's error when a call fails. A part
+            already started is then waited for and freed.
         """
-        # One buffer the input array points into.
-        # PERF: whole-list operations, not a Python call per item.
-        count = len(data)
-        blob = b"".join(data)
-        lengths = array(n.SIZE_T, map(len, data))
-        starts = itertools.accumulate(lengths, initial=n.address_of(blob))
-        pairs = array(n.SIZE_T, bytes(2 * count * lengths.itemsize))
-        pairs[0::2] = array(n.SIZE_T, starts)[:-1]
-        pairs[1::2] = lengths
-        inputs = (n.Bytes * count).from_buffer(pairs)
+        count = len(items)
+        if count == 0:
+            return []
+        size = min(_PART_MAX, max(_PART_MIN, -(-count // _PARTS)))
 
         # The call, the engine borrowed; never on a pool lost to fork.
         _pool.enter()
         lib = self._lib
-        out = c_void_p()
         ptr = self._acquire()
+        flight: list[_Part] = []
+        out: list = []
         try:
-            lib.check(lib.scan_batch(ptr, inputs, count, kind, byref(out)))
+            for first in range(0, count, size):
+                ready = _Part.prepare(items[first : first + size], first)
+                ready.start(lib, ptr, kind)
+                flight.append(ready)
+                if len(flight) == _FLIGHT:
+                    out += flight.pop(0).finish(lib, take)
+            while flight:
+                out += flight.pop(0).finish(lib, take)
         finally:
+            for started in flight:
+                started.drop(lib)
             self._release()
-        del blob, inputs, pairs
-        return out.value or 0
+        return out
 
     def protect(
         self,
