@@ -579,6 +579,9 @@ mailshield_status mailshield_batch_get(const mailshield_batch *batch,
 
 // Frees a batch and every result in it; null is ignored.
 //
+// Returns at once: the results are freed on the library's pool in the
+// background, after the scans already started there.
+//
 // # Safety
 //
 // `batch` is null or a live batch, not used by any other thread during
