@@ -17,10 +17,11 @@
  *   them) point into the handle they came from and stay valid until it
  *   is freed. Text is UTF-8 with a NUL after its length.
  * - Threads: engines, key sets, key stores and audit logs may be used by
- *   many threads at once; results and batches may be read by many
- *   threads at once; a stream is used by one thread at a time. No call
- *   keeps a pointer it was given, except mailshield_scan_batch_start:
- *   its inputs are read until the pending batch is waited on or freed.
+ *   many threads at once; results and batches may be read, and a pending
+ *   batch waited on, by many threads at once; a stream is used by one
+ *   thread at a time. No call keeps a pointer it was given, except
+ *   mailshield_scan_batch_start: the bytes its inputs point to are read
+ *   until the pending batch is waited on or freed.
  * - No panic crosses this boundary: MAILSHIELD_STATUS_INTERNAL instead.
  */
 
@@ -112,10 +113,12 @@ typedef enum {
     // key or message id, or a damaged token or envelope.
     MAILSHIELD_STATUS_CRYPTO = 5,
     // The handle is in the wrong state: a stream already finished, a
-    // result without a protected copy, a pack that cannot stream.
+    // result without a protected copy, a pack that cannot stream, a
+    // pending batch already waited on.
     MAILSHIELD_STATUS_STATE = 6,
     // A bug inside mailshield (a caught panic). A stream that hits one
-    // cannot go on; every other handle is as it was before the call.
+    // cannot go on, nor can a pending batch whose scan hit one; every
+    // other handle is as it was before the call.
     MAILSHIELD_STATUS_INTERNAL = 7,
     // A file or database of the adapters (key store, audit log) could
     // not be opened, read or written.
@@ -147,7 +150,8 @@ typedef struct mailshield_keyset mailshield_keyset;
 
 // A batch being scanned on the library's pool while the caller goes on:
 // made by [`mailshield_scan_batch_start`]. Wait for it with
-// [`mailshield_pending_wait`] (any thread); free it with
+// [`mailshield_pending_wait`] from any thread (a second wait at the same
+// time returns once the scan is over); free it with
 // [`mailshield_pending_free`], which waits for the scan first.
 typedef struct mailshield_pending mailshield_pending;
 
@@ -501,10 +505,15 @@ mailshield_status mailshield_scan_batch(const mailshield_engine *engine,
 //
 // This lets a caller prepare the next part of a long list, or read the
 // results of the last, while the library scans this one. It is the one
-// call that keeps pointers it was given after it returns: `inputs` and
-// the bytes they point to are read until [`mailshield_pending_wait`] or
+// call that keeps pointers it was given after it returns: the array
+// `inputs` is read during the call only, but the bytes its entries
+// point to are read until [`mailshield_pending_wait`] or
 // [`mailshield_pending_free`] returns. On failure `*out` is null and
 // nothing was started.
+//
+// Limit: in a process forked after the library's pool started, the
+// pool has no threads: a pending batch there is never scanned, and its
+// wait and free block for ever (as a batch call would).
 //
 // # Errors
 //
@@ -513,9 +522,9 @@ mailshield_status mailshield_scan_batch(const mailshield_engine *engine,
 // # Safety
 //
 // `engine` is a live engine; `inputs` points to `count` readable
-// `mailshield_bytes`, each pointing to its readable bytes, unchanged and
-// not freed until the pending batch has been waited on or freed; `out`
-// is null or writable.
+// `mailshield_bytes`, each pointing to its readable bytes, which stay
+// unchanged and allocated until the pending batch has been waited on
+// or freed; `out` is null or writable.
 mailshield_status mailshield_scan_batch_start(const mailshield_engine *engine,
                                               const mailshield_bytes *inputs,
                                               size_t count,
@@ -528,11 +537,15 @@ mailshield_status mailshield_scan_batch_start(const mailshield_engine *engine,
 // pending batch is still to be freed with [`mailshield_pending_free`];
 // it no longer reads its inputs.
 //
+// A wait on another thread at the same time blocks until the scan is
+// over and then fails with `STATE`: after any wait returns, the inputs
+// are no longer read.
+//
 // # Errors
 //
 // `NULL_ARGUMENT`; `STATE` when it was waited on before; `INTERNAL` when
-// the scan hit a bug outside any one buffer (then there is no batch).
-// On failure `*out` is null.
+// the scan hit a bug outside any one buffer (then there is no batch, and
+// the pending batch is used up). On failure `*out` is null.
 //
 // # Safety
 //

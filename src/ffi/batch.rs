@@ -2,7 +2,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::{Receiver, sync_channel};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use rayon::prelude::*;
 
@@ -31,10 +31,12 @@ impl Drop for BatchHandle {
             return;
         }
         rayon::spawn(move || {
-            // A panic in a spawned job would abort the process.
-            let _ = catch_unwind(AssertUnwindSafe(|| {
-                drop(results);
-            }));
+            // A panic in a spawned job would abort the process; so would
+            // one in dropping a panic's payload.
+            let freed = catch_unwind(AssertUnwindSafe(|| drop(results)));
+            if let Err(payload) = freed {
+                std::mem::forget(payload);
+            }
         });
     }
 }
@@ -106,11 +108,12 @@ unsafe fn buffers<'a>(
         .iter()
         .enumerate()
         .map(|(i, b)| {
-            // SAFETY: the caller promises each entry's bytes.
             if (b.ptr.is_null() && b.len != 0) || b.len > isize::MAX as usize {
                 let what = format!("inputs[{i}]");
+                // SAFETY: checked by `input`, which names the entry.
                 return unsafe { input(b.ptr, b.len, &what) };
             }
+            // SAFETY: the caller promises each entry's bytes.
             unsafe { input(b.ptr, b.len, "inputs") }
         })
         .collect()
@@ -129,7 +132,8 @@ fn scan_all(
 ) -> BatchHandle {
     // PERF: pieces of at most PIECE buffers, so that when the caller's
     // own threads take a core from a worker, the other worker finds the
-    // rest of its share to steal instead of waiting for it.
+    // rest of its share to steal instead of waiting for it (the Python
+    // batch of BENCHMARKS.md).
     let results = texts
         .par_iter()
         .with_max_len(PIECE)
@@ -141,11 +145,14 @@ fn scan_all(
 
 /// A batch being scanned on the library's pool while the caller goes on:
 /// made by [`mailshield_scan_batch_start`]. Wait for it with
-/// [`mailshield_pending_wait`] (any thread); free it with
+/// [`mailshield_pending_wait`] from any thread (a second wait at the same
+/// time returns once the scan is over); free it with
 /// [`mailshield_pending_free`], which waits for the scan first.
 pub struct PendingHandle {
     /// The scan's outcome, until a wait takes it: a batch, or `None`
-    /// when the scan itself hit a bug.
+    /// when the scan itself hit a bug. The receiver leaves the lock only
+    /// once it has received, so that whoever finds it gone knows the
+    /// scan is over.
     outcome: Mutex<Option<Receiver<Option<BatchHandle>>>>,
 }
 
@@ -159,8 +166,9 @@ impl Drop for PendingHandle {
     /// Waits for a scan not waited on: its inputs are the caller's, and
     /// must not be read once the handle is gone.
     fn drop(&mut self) {
-        let outcome = self.outcome.get_mut();
-        if let Ok(Some(rx)) = outcome.map(Option::take) {
+        let outcome =
+            self.outcome.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if let Some(rx) = outcome.take() {
             drop(rx.recv());
         }
     }
@@ -174,10 +182,15 @@ impl Drop for PendingHandle {
 ///
 /// This lets a caller prepare the next part of a long list, or read the
 /// results of the last, while the library scans this one. It is the one
-/// call that keeps pointers it was given after it returns: `inputs` and
-/// the bytes they point to are read until [`mailshield_pending_wait`] or
+/// call that keeps pointers it was given after it returns: the array
+/// `inputs` is read during the call only, but the bytes its entries
+/// point to are read until [`mailshield_pending_wait`] or
 /// [`mailshield_pending_free`] returns. On failure `*out` is null and
 /// nothing was started.
+///
+/// Limit: in a process forked after the library's pool started, the
+/// pool has no threads: a pending batch there is never scanned, and its
+/// wait and free block for ever (as a batch call would).
 ///
 /// # Errors
 ///
@@ -186,9 +199,9 @@ impl Drop for PendingHandle {
 /// # Safety
 ///
 /// `engine` is a live engine; `inputs` points to `count` readable
-/// `mailshield_bytes`, each pointing to its readable bytes, unchanged and
-/// not freed until the pending batch has been waited on or freed; `out`
-/// is null or writable.
+/// `mailshield_bytes`, each pointing to its readable bytes, which stay
+/// unchanged and allocated until the pending batch has been waited on
+/// or freed; `out` is null or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn mailshield_scan_batch_start(
     engine: *const EngineHandle,
@@ -210,14 +223,18 @@ pub unsafe extern "C" fn mailshield_scan_batch_start(
         check_kind(input_kind)?;
 
         // The scan, on the pool; a bug outside one buffer's scan is
-        // reported by the wait.
+        // reported by the wait. The engine is dropped inside the guard
+        // too: it may be the last reference, and a panic out of a
+        // spawned job would abort the process.
         let engine = Arc::clone(&e.engine);
         let (tx, rx) = sync_channel(1);
         rayon::spawn(move || {
-            let batch = catch_unwind(AssertUnwindSafe(|| {
-                scan_all(&engine, &texts, input_kind, first)
+            let batch = catch_unwind(AssertUnwindSafe(move || {
+                let batch = scan_all(&engine, &texts, input_kind, first);
+                drop(engine);
+                batch
             }));
-            drop(tx.send(batch.ok()));
+            drop(tx.send(batch.map_err(std::mem::forget).ok()));
         });
         let pending = PendingHandle { outcome: Mutex::new(Some(rx)) };
         unsafe { give(out, pending) }
@@ -229,11 +246,15 @@ pub unsafe extern "C" fn mailshield_scan_batch_start(
 /// pending batch is still to be freed with [`mailshield_pending_free`];
 /// it no longer reads its inputs.
 ///
+/// A wait on another thread at the same time blocks until the scan is
+/// over and then fails with `STATE`: after any wait returns, the inputs
+/// are no longer read.
+///
 /// # Errors
 ///
 /// `NULL_ARGUMENT`; `STATE` when it was waited on before; `INTERNAL` when
-/// the scan hit a bug outside any one buffer (then there is no batch).
-/// On failure `*out` is null.
+/// the scan hit a bug outside any one buffer (then there is no batch, and
+/// the pending batch is used up). On failure `*out` is null.
 ///
 /// # Safety
 ///
@@ -248,15 +269,20 @@ pub unsafe extern "C" fn mailshield_pending_wait(
         // SAFETY: `out` is writable; the caller promises a live handle.
         unsafe { clear(out) };
         let p = unsafe { handle(pending, "pending") }?;
-        let rx = p
-            .outcome
-            .lock()
-            .map_err(|_| Error::new(Status::Internal, "a wait panicked"))?
-            .take()
-            .ok_or_else(|| {
-                Error::new(Status::State, "the batch was waited on before")
-            })?;
-        match rx.recv() {
+
+        // Received under the lock, then let go of: see `outcome`.
+        let mut outcome =
+            p.outcome.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(rx) = outcome.as_ref() else {
+            return Err(Error::new(
+                Status::State,
+                "the batch was waited on before",
+            ));
+        };
+        let received = rx.recv();
+        *outcome = None;
+        drop(outcome);
+        match received {
             Ok(Some(batch)) => unsafe { give(out, batch) },
             Ok(None) | Err(_) => Err(Error::new(
                 Status::Internal,
@@ -373,4 +399,53 @@ pub unsafe extern "C" fn mailshield_batch_get(
 pub unsafe extern "C" fn mailshield_batch_free(batch: *mut BatchHandle) {
     // SAFETY: the caller promises it came from this library.
     unsafe { free(batch) }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+
+    /// Waits on `pending` from a new thread; the flag is set when the
+    /// wait returns.
+    fn waiter(
+        pending: &'static PendingHandle,
+        done: &'static AtomicBool,
+    ) -> std::thread::JoinHandle<(Status, usize)> {
+        std::thread::spawn(move || {
+            let mut batch = std::ptr::null_mut();
+            let status =
+                unsafe { mailshield_pending_wait(pending, &mut batch) };
+            done.store(true, Ordering::SeqCst);
+            let len = unsafe { batch.as_ref() }.map_or(0, |b| b.results.len());
+            unsafe { mailshield_batch_free(batch) };
+            (status, len)
+        })
+    }
+
+    #[test]
+    fn a_second_wait_returns_only_once_the_scan_is_over() {
+        // A pending batch whose "scan" ends when the test says.
+        let (tx, rx) = sync_channel(1);
+        let pending: &'static PendingHandle =
+            Box::leak(Box::new(PendingHandle {
+                outcome: Mutex::new(Some(rx)),
+            }));
+        static FIRST: AtomicBool = AtomicBool::new(false);
+        static SECOND: AtomicBool = AtomicBool::new(false);
+
+        let first = waiter(pending, &FIRST);
+        std::thread::sleep(Duration::from_millis(50));
+        let second = waiter(pending, &SECOND);
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!FIRST.load(Ordering::SeqCst));
+        assert!(!SECOND.load(Ordering::SeqCst), "returned mid-scan");
+
+        tx.send(Some(BatchHandle { results: Vec::new() })).unwrap();
+        let mut got = [first.join().unwrap(), second.join().unwrap()];
+        got.sort_by_key(|(s, _)| *s as u32);
+        assert_eq!(got, [(Status::Ok, 0), (Status::State, 0)]);
+    }
 }

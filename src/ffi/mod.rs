@@ -25,11 +25,12 @@
 //!   until that handle is freed. Text is UTF-8 and followed by a NUL byte
 //!   not counted in its length.
 //! - Threads: engines, key sets, key stores and audit logs may be shared
-//!   by any number of threads at once; results and batches may be read
-//!   from many threads at once.
+//!   by any number of threads at once; results and batches may be read,
+//!   and a pending batch waited on, from many threads at once.
 //!   A stream is used by one thread at a time. No call keeps a pointer it
 //!   was given after it returns, except `mailshield_scan_batch_start`,
-//!   whose inputs are read until its pending batch is waited on or freed.
+//!   whose input bytes are read until its pending batch is waited on or
+//!   freed.
 //! - No panic crosses the boundary: a panic inside a call is caught and
 //!   returned as `MAILSHIELD_STATUS_INTERNAL`.
 //!
@@ -100,10 +101,12 @@ pub enum Status {
     /// key or message id, or a damaged token or envelope.
     Crypto = 5,
     /// The handle is in the wrong state: a stream already finished, a
-    /// result without a protected copy, a pack that cannot stream.
+    /// result without a protected copy, a pack that cannot stream, a
+    /// pending batch already waited on.
     State = 6,
     /// A bug inside mailshield (a caught panic). A stream that hits one
-    /// cannot go on; every other handle is as it was before the call.
+    /// cannot go on, nor can a pending batch whose scan hit one; every
+    /// other handle is as it was before the call.
     Internal = 7,
     /// A file or database of the adapters (key store, audit log) could
     /// not be opened, read or written.

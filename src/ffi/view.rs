@@ -260,8 +260,9 @@ pub(crate) fn count_units(bytes: &[u8]) -> (usize, usize) {
     if bytes.is_ascii() {
         return (bytes.len(), bytes.len());
     }
-    // PERF: checking validity first is several times faster than
-    // walking the chunks, and text is nearly always valid.
+    // PERF: checking validity first is faster than walking the chunks,
+    // and text is nearly always valid (`Utf8Chunks::next` was 2.6% of
+    // `batch10k/abi`, BENCHMARKS.md).
     if std::str::from_utf8(bytes).is_ok() {
         return count_valid(bytes);
     }

@@ -8,6 +8,7 @@
 #include "check.h"
 
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #define N 24
@@ -256,6 +257,95 @@ static void test_pending_unwaited(const mailshield_engine *engine) {
     free(text);
 }
 
+/* A pending batch keeps its engine alive. */
+static void test_pending_outlives_engine(void) {
+    mailshield_engine *engine = check_engine("default");
+    mailshield_bytes input = {(const uint8_t *)"mail a@example.com", 18};
+    mailshield_pending *pending = NULL;
+    mailshield_batch *batch = NULL;
+    const mailshield_result *r = NULL;
+    static const check_finding want[] = {
+        {"EMAIL", 0, 5, 18, 0, 0, 0, 0, 0.9, true, "***@example.com"},
+    };
+
+    CHECK_OK(mailshield_scan_batch_start(engine, &input, 1,
+                                         MAILSHIELD_INPUT_TEXT, 0, &pending));
+    mailshield_engine_free(engine);
+    if (CHECK_OK(mailshield_pending_wait(pending, &batch)) &&
+        CHECK_OK(mailshield_batch_get(batch, 0, &r)))
+        CHECK_FINDINGS(r, want);
+    mailshield_batch_free(batch);
+    mailshield_pending_free(pending);
+}
+
+#define WAITED 64
+#define WAITED_LEN 2048
+
+typedef struct {
+    mailshield_pending *pending;
+    char *texts; /* freed by the waiter told STATE */
+    mailshield_batch *batch;
+    mailshield_status status;
+} waiter;
+
+static void *wait_for(void *arg) {
+    waiter *w = arg;
+
+    w->status = mailshield_pending_wait(w->pending, &w->batch);
+    if (w->status == MAILSHIELD_STATUS_STATE)
+        free(w->texts);
+    return NULL;
+}
+
+/* Two threads wait at once: one gets the batch, the other STATE, and
+ * only once the scan is over, so it may free the inputs at once
+ * (valgrind would see a read after the free otherwise). */
+static void test_pending_two_waiters(const mailshield_engine *engine) {
+    char *texts = malloc(WAITED * WAITED_LEN);
+    mailshield_bytes inputs[WAITED];
+    waiter w[2];
+    pthread_t threads[2];
+    int got_batch = 0, got_state = 0;
+
+    if (!CHECK(texts != NULL))
+        return;
+    for (int i = 0; i < WAITED; i++) {
+        char *t = texts + i * WAITED_LEN;
+
+        memset(t, 'x', WAITED_LEN);
+        snprintf(t, 64, "n%d: user%d@example.com, SSN 536-90-1234 ", i, i);
+        t[strlen(t)] = ' ';
+        inputs[i].ptr = (const uint8_t *)t;
+        inputs[i].len = WAITED_LEN;
+    }
+    w[0].pending = NULL;
+    if (!CHECK_OK(mailshield_scan_batch_start(engine, inputs, WAITED,
+                                              MAILSHIELD_INPUT_TEXT, 0,
+                                              &w[0].pending))) {
+        free(texts);
+        return;
+    }
+    w[0].texts = texts;
+    w[0].batch = NULL;
+    w[1] = w[0];
+    for (int k = 0; k < 2; k++)
+        CHECK(pthread_create(&threads[k], NULL, wait_for, &w[k]) == 0);
+    for (int k = 0; k < 2; k++) {
+        CHECK(pthread_join(threads[k], NULL) == 0);
+        got_batch += w[k].status == MAILSHIELD_STATUS_OK;
+        got_state += w[k].status == MAILSHIELD_STATUS_STATE;
+        if (w[k].status == MAILSHIELD_STATUS_OK) {
+            size_t len = 0;
+
+            CHECK_OK(mailshield_batch_len(w[k].batch, &len));
+            CHECK_SIZE(len, WAITED);
+            mailshield_batch_free(w[k].batch);
+        }
+    }
+    CHECK(got_batch == 1 && got_state == 1);
+    mailshield_pending_free(w[0].pending);
+}
+
 static void test_pending_arguments(const mailshield_engine *engine) {
     mailshield_bytes inputs[2] = {
         {(const uint8_t *)"a@example.com", 13},
@@ -321,7 +411,9 @@ int main(void) {
     test_pending_parts(engine);
     test_pending_unwaited(engine);
     test_pending_arguments(engine);
+    test_pending_two_waiters(engine);
     mailshield_engine_free(engine);
+    test_pending_outlives_engine();
     test_outlives_engine();
     mailshield_batch_free(NULL);
     mailshield_pending_free(NULL);
