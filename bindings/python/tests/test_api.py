@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import collections
 import json
 import pickle
 
@@ -208,6 +209,49 @@ def test_batch_error_in_a_later_part_frees_the_parts_started(
     assert calls == {
         "scan_batch_start": 3, "pending_free": 3, "pending_wait": 0,
     }
+
+
+def test_batch_finishes_parts_while_starting_more(engine, monkeypatch):
+    # Parts of one item, two in flight: the oldest is finished inside the
+    # loop, and the results still come in input order.
+    from mailshield import engine as engine_module
+
+    monkeypatch.setattr(engine_module, "_PART_MIN", 1)
+    monkeypatch.setattr(engine_module, "_FLIGHT", 2)
+    texts = [f"{i}: user{i}@example.com" for i in range(100)]
+    batch = engine.scan_batch(collections.deque(texts))
+    assert [r.id for r in batch] == [f"-#{i}" for i in range(100)]
+    assert [r.findings[0].masked for r in batch] == ["***@example.com"] * 100
+    assert [r.findings[0].start for r in batch] == [
+        len(f"{i}: ") for i in range(100)
+    ]
+
+
+def test_batch_start_failing_in_a_later_part_frees_the_others(
+    engine, monkeypatch
+):
+    # The library refuses the third start: the two parts started before
+    # it are waited for and freed, and the error is the library's.
+    lib = mailshield._native.library()
+    calls = {"scan_batch_start": 0, "pending_free": 0}
+    real_start, real_free = lib.scan_batch_start, lib.pending_free
+
+    def start(*args):
+        calls["scan_batch_start"] += 1
+        if calls["scan_batch_start"] == 3:
+            args = args[:3] + (99,) + args[4:]  # an unknown input kind
+        return real_start(*args)
+
+    def free(pending):
+        calls["pending_free"] += 1
+        real_free(pending)
+
+    monkeypatch.setattr(lib, "scan_batch_start", start)
+    monkeypatch.setattr(lib, "pending_free", free)
+    with pytest.raises(mailshield.InvalidArgumentError) as e:
+        engine.scan_batch(["a@example.com"] * 300)
+    assert "unknown input kind 99" in str(e.value)
+    assert calls == {"scan_batch_start": 3, "pending_free": 2}
 
 
 def test_batch_takes_any_iterable_and_messages(engine):

@@ -42,7 +42,7 @@ import ctypes
 import itertools
 import threading
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from ctypes import byref, c_void_p
 from typing import NoReturn
 
@@ -81,8 +81,11 @@ def _encode_all(
     Raises:
         as ``_encode``.
     """
-    # PERF: whole-list operations, not a Python call per str.
+    # PERF: whole-list operations, not a Python call per str; a list of
+    # text alone is encoded by one map.
     chars = [isinstance(t, str) for t in items]
+    if all(chars):
+        return chars, list(map(str.encode, items))
     data = [
         t.encode() if c else _encode(t)[0] for t, c in zip(items, chars)
     ]
@@ -116,10 +119,23 @@ _PART_MAX = 512
 _FLIGHT = 16
 
 
-class _Part:
-    """One part of a batch, started on the library's pool."""
+#: What ``Engine._scan_parts`` makes of a part's batch: ``take(ptr,
+#: part, chars, data)`` gets the batch (its own, to free or keep), the
+#: part's items, whether each is a ``str`` and the bytes of each.
+Take = Callable[[int, Sequence, list[bool], list[bytes]], list]
 
-    __slots__ = ("pending", "first", "part", "chars", "data", "keep")
+
+class _Part:
+    """One part of a batch, started on the library's pool.
+
+    N.B. ``keep`` holds the bytes the library reads until the pending
+    batch in ``out`` is waited for or freed: ``drop`` frees it first and
+    only then lets go of them. ``out`` is made before the start, so that
+    the library writes the handle where ``drop`` finds it, whatever
+    interrupts this thread.
+    """
+
+    __slots__ = ("out", "first", "part", "chars", "data", "keep")
 
     @classmethod
     def prepare(cls, part: Sequence, first: int) -> _Part:
@@ -128,8 +144,7 @@ class _Part:
         Raises:
             as ``_encode``.
         """
-        # One buffer the input array points into, kept alive until the
-        # scan is over (the library reads it until then).
+        # One buffer the input array points into.
         # PERF: whole-list operations, not a Python call per item.
         chars, data = _encode_all(part)
         count = len(data)
@@ -141,7 +156,7 @@ class _Part:
         pairs[1::2] = lengths
         inputs = (n.Bytes * count).from_buffer(pairs)
         self = cls()
-        self.pending, self.first = 0, first
+        self.out, self.first = c_void_p(), first
         self.part, self.chars, self.data = part, chars, data
         self.keep = (blob, pairs, inputs)
         return self
@@ -153,32 +168,31 @@ class _Part:
             the library's error when the start fails.
         """
         inputs = self.keep[2]
-        pending = c_void_p()
         lib.check(
             lib.scan_batch_start(
                 engine, inputs, len(inputs), kind, self.first,
-                byref(pending),
+                byref(self.out),
             )
         )
-        self.pending = pending.value
 
-    def finish(self, lib: n.Library, take) -> list:
+    def finish(self, lib: n.Library, take: Take) -> list:
         """Waits for the scan and gives what ``take`` makes of it.
 
         Raises:
-            the library's error when the wait fails.
+            the library's error when the wait fails; what ``take``
+            raises.
         """
         batch = c_void_p()
         try:
-            lib.check(lib.pending_wait(self.pending, byref(batch)))
+            lib.check(lib.pending_wait(self.out, byref(batch)))
         finally:
             self.drop(lib)
         return take(batch.value or 0, self.part, self.chars, self.data)
 
     def drop(self, lib: n.Library) -> None:
         """Frees the pending batch (waiting for its scan first when not
-        waited on), then lets go of the inputs."""
-        pending, self.pending = self.pending, 0
+        waited on), then lets go of the inputs; again, does nothing."""
+        pending, self.out.value = self.out.value, None
         if pending:
             lib.pending_free(pending)
         self.keep = None
@@ -352,7 +366,7 @@ class Engine(Handle):
             given, or an item is not text or bytes; ``StateError`` in a
             process forked after a batch ran (see ``mailshield._pool``).
         """
-        items = texts if isinstance(texts, Sequence) else list(texts)
+        items = texts if isinstance(texts, (list, tuple)) else list(texts)
         kind = _batch_kind(messages, records)
         lib = self._lib
 
@@ -389,7 +403,7 @@ class Engine(Handle):
         Raises:
             as ``scan_batch``.
         """
-        items = items if isinstance(items, Sequence) else list(items)
+        items = items if isinstance(items, (list, tuple)) else list(items)
         kind = _batch_kind(messages, records)
         lib = self._lib
 
@@ -402,13 +416,11 @@ class Engine(Handle):
 
         return self._scan_parts(items, kind, take)
 
-    def _scan_parts(self, items: Sequence, kind: int, take) -> list:
+    def _scan_parts(self, items: Sequence, kind: int, take: Take) -> list:
         """Scans ``items`` on the library's pool in parts, and gives the
         results ``take`` makes of each part's batch, in input order.
 
-        ``take(ptr, part, chars, data)`` gets a part's batch (its own, to
-        free or keep), the part's items, whether each is a ``str`` and
-        the bytes of each; it returns that part's results.
+        ``take`` (see ``Take``) returns the results of one part.
 
         PERF: the library scans started parts in the background
         (``mailshield_scan_batch_start``) while this thread encodes the
@@ -418,8 +430,9 @@ class Engine(Handle):
         the results read as one batch's would.
 
         Raises:
-            as ``_encode``; the library's error when a call fails. A part
-            already started is then waited for and freed.
+            as ``_encode``; the library's error when a call fails; what
+            ``take`` raises. The parts already started are then waited
+            for and freed.
         """
         count = len(items)
         if count == 0:
@@ -430,17 +443,21 @@ class Engine(Handle):
         _pool.enter()
         lib = self._lib
         ptr = self._acquire()
+        # N.B. a part is in `flight` before it starts and until it is
+        # finished, so that the `finally` frees it whatever interrupts.
         flight: list[_Part] = []
         out: list = []
         try:
             for first in range(0, count, size):
-                ready = _Part.prepare(items[first : first + size], first)
-                ready.start(lib, ptr, kind)
-                flight.append(ready)
+                part = items[first : first + size]
+                flight.append(_Part.prepare(part, first))
+                flight[-1].start(lib, ptr, kind)
                 if len(flight) == _FLIGHT:
-                    out += flight.pop(0).finish(lib, take)
+                    out += flight[0].finish(lib, take)
+                    del flight[0]
             while flight:
-                out += flight.pop(0).finish(lib, take)
+                out += flight[0].finish(lib, take)
+                del flight[0]
         finally:
             for started in flight:
                 started.drop(lib)
