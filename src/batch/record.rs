@@ -9,7 +9,7 @@ use super::json::Json;
 use crate::classify::Classification;
 use crate::engine::Engine;
 use crate::mail::Message;
-use crate::protect::mask;
+use crate::protect::{mask, mask_into};
 use crate::rules::{FieldRole, Semantics};
 use crate::scan::{Field, Scan};
 
@@ -102,7 +102,48 @@ pub fn scan_line(
     masked: &[String],
 ) -> Vec<u8> {
     let guess = 512 + 160 * scan.findings.len() + 96 * scan.keywords.len();
-    let mut j = Json::with_capacity(guess);
+    let mut out = Vec::with_capacity(guess);
+    let masks = Masks::Given(masked);
+    write_line(&mut out, engine, m, fields, scan, class, masks);
+    out
+}
+
+/// [`scan_line`], appended to `out`, each finding's value masked from
+/// the text of `fields` as [`masked_values`] masks it: for writers that
+/// put many lines in one buffer and keep no masked values of their own.
+/// `fields` must hold the text scanned into `scan`; a finding outside
+/// it (a caller's mistake) is masked as `***`.
+pub fn write_scan_line(
+    out: &mut Vec<u8>,
+    engine: &Engine,
+    m: &Message,
+    fields: &[Field<'_>],
+    scan: &Scan,
+    class: &Classification,
+) {
+    write_line(out, engine, m, fields, scan, class, Masks::FromText);
+}
+
+/// Where a record's masked values come from.
+#[derive(Clone, Copy)]
+enum Masks<'a> {
+    /// Given, one per finding ([`masked_values`]).
+    Given(&'a [String]),
+    /// Masked from the text of the fields as the record is written.
+    FromText,
+}
+
+/// The line of [`scan_line`] appended to `out`.
+fn write_line(
+    out: &mut Vec<u8>,
+    engine: &Engine,
+    m: &Message,
+    fields: &[Field<'_>],
+    scan: &Scan,
+    class: &Classification,
+    masks: Masks<'_>,
+) {
+    let mut j = Json::after(std::mem::take(out));
     j.begin_object();
     j.key("id");
     j.str(&message_id(m));
@@ -119,7 +160,7 @@ pub fn scan_line(
     j.f64(class.confidence);
 
     j.key("findings");
-    findings(&mut j, engine, fields, scan, masked);
+    findings(&mut j, engine, fields, scan, masks);
     j.key("keywords");
     keywords(&mut j, engine, fields, scan);
 
@@ -141,7 +182,7 @@ pub fn scan_line(
     j.key("risk_factors");
     j.strs(class.risk_factors.iter().map(String::as_str));
     j.key("recommended_actions");
-    j.strs(class.recommended_actions.iter().map(String::as_str));
+    j.strs(class.recommended_actions.iter().copied());
     j.key("complete");
     j.bool(is_complete(m, scan));
     j.key("warnings");
@@ -149,35 +190,50 @@ pub fn scan_line(
     j.key("errors");
     j.strs(m.errors.iter().chain(&scan.errors).map(String::as_str));
     j.end_object();
-    j.finish()
+    *out = j.finish();
 }
 
-/// The `findings` array of [`scan_line`].
+/// The `findings` array of [`scan_line`]. Its objects, like those of
+/// [`keywords`], are written member after member as fragments: the
+/// arrays are most of a record.
 fn findings(
     j: &mut Json,
     engine: &Engine,
     fields: &[Field<'_>],
     scan: &Scan,
-    masked: &[String],
+    masks: Masks<'_>,
 ) {
     let pack = engine.pack();
+    let mut scratch = String::new();
     j.begin_array();
-    for (f, masked) in scan.findings.iter().zip(masked) {
+    for (i, f) in scan.findings.iter().enumerate() {
+        let masked = match masks {
+            Masks::Given(given) => given.get(i).map_or("", String::as_str),
+            Masks::FromText => {
+                let value = fields
+                    .get(f.field)
+                    .and_then(|x| x.text.get(f.span.start..f.span.end))
+                    .unwrap_or_default();
+                scratch.clear();
+                mask_into(pack.entities[f.entity].mask, value, &mut scratch);
+                &scratch
+            }
+        };
         j.begin_object();
-        j.key("type");
-        j.str(&pack.entities[f.entity].name);
-        j.key("field");
-        j.str(&fields[f.field].name);
-        j.key("start");
-        j.usize(f.span.start);
-        j.key("end");
-        j.usize(f.span.end);
-        j.key("score");
-        j.f64(rounded(f.score));
-        j.key("validated");
-        j.bool(f.validated);
-        j.key("masked");
-        j.str(masked);
+        j.fragment("\"type\":");
+        j.write_str(&pack.entities[f.entity].name);
+        j.fragment(",\"field\":");
+        j.write_str(&fields[f.field].name);
+        j.fragment(",\"start\":");
+        j.write_usize(f.span.start);
+        j.fragment(",\"end\":");
+        j.write_usize(f.span.end);
+        j.fragment(",\"score\":");
+        j.write_f64(rounded(f.score));
+        j.fragment(",\"validated\":");
+        j.write_bool(f.validated);
+        j.fragment(",\"masked\":");
+        j.write_str(masked);
         j.end_object();
     }
     j.end_array();
@@ -189,16 +245,16 @@ fn keywords(j: &mut Json, engine: &Engine, fields: &[Field<'_>], scan: &Scan) {
     j.begin_array();
     for k in &scan.keywords {
         j.begin_object();
-        j.key("keyword");
-        j.str(&pack.keywords[k.list].words[k.word]);
-        j.key("field");
-        j.str(&fields[k.field].name);
-        j.key("start");
-        j.usize(k.span.start);
-        j.key("end");
-        j.usize(k.span.end);
-        j.key("in_footer");
-        j.bool(k.in_footer);
+        j.fragment("\"keyword\":");
+        j.write_str(&pack.keywords[k.list].words[k.word]);
+        j.fragment(",\"field\":");
+        j.write_str(&fields[k.field].name);
+        j.fragment(",\"start\":");
+        j.write_usize(k.span.start);
+        j.fragment(",\"end\":");
+        j.write_usize(k.span.end);
+        j.fragment(",\"in_footer\":");
+        j.write_bool(k.in_footer);
         j.end_object();
     }
     j.end_array();

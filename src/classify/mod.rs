@@ -25,7 +25,7 @@ pub struct Classification {
     /// Risk factors, in rule order.
     pub risk_factors: Vec<String>,
     /// Actions the level's policy requires.
-    pub recommended_actions: Vec<String>,
+    pub recommended_actions: Vec<&'static str>,
 }
 
 /// Classifies a scanned message. `fields` are the fields given to
@@ -41,7 +41,8 @@ pub fn classify(
         |f: usize| fields.get(f).is_some_and(|x| pack.sets_level(x.role));
 
     // Entity types found in fields that set the level.
-    let mut found = vec![false; pack.entities.len()];
+    let (mut small, mut large) = ([false; 64], Vec::new());
+    let found = flags(pack.entities.len(), &mut small, &mut large);
     for f in scan.findings.iter().filter(|f| counts(f.field)) {
         found[f.entity] = true;
     }
@@ -50,7 +51,8 @@ pub fn classify(
     let mut level = rules.base_level;
     let mut confidence = rules.base_confidence;
     let mut risk_factors = Vec::new();
-    let mut fired = vec![false; rules.rules.len()];
+    let (mut small, mut large) = ([false; 64], Vec::new());
+    let fired = flags(rules.rules.len(), &mut small, &mut large);
     for (i, rule) in rules.rules.iter().enumerate() {
         let hit = rule.entities.iter().any(|&e| found[e]);
         if !hit || rule.unless.iter().any(|&u| fired[u]) {
@@ -65,15 +67,19 @@ pub fn classify(
     }
 
     // Keywords outside footers, in list order.
+    let mut seen: Vec<(usize, usize)> = scan
+        .keywords
+        .iter()
+        .filter(|k| !k.in_footer && counts(k.field))
+        .map(|k| (k.list, k.word))
+        .collect();
+    seen.sort_unstable();
+    seen.dedup();
     let mut words: Vec<&str> = Vec::new();
-    for (l, list) in pack.keywords.iter().enumerate() {
-        for (w, word) in list.words.iter().enumerate() {
-            let seen = scan.keywords.iter().any(|k| {
-                k.list == l && k.word == w && !k.in_footer && counts(k.field)
-            });
-            if seen && !words.contains(&word.as_str()) {
-                words.push(word);
-            }
+    for (l, w) in seen {
+        let word = pack.keywords[l].words[w].as_str();
+        if !words.contains(&word) {
+            words.push(word);
         }
     }
     if !words.is_empty() {
@@ -82,8 +88,14 @@ pub fn classify(
             level = k.level;
             confidence = k.confidence;
         }
-        let shown: Vec<&str> = words.iter().take(k.max).copied().collect();
-        risk_factors.push(format!("{}{}", k.risk_prefix, shown.join(", ")));
+        let mut risk = k.risk_prefix.clone();
+        for (i, word) in words.iter().take(k.max).enumerate() {
+            if i > 0 {
+                risk.push_str(", ");
+            }
+            risk.push_str(word);
+        }
+        risk_factors.push(risk);
     }
 
     Classification {
@@ -94,18 +106,33 @@ pub fn classify(
     }
 }
 
+/// `len` flags, all false: in `small` (all false) when they fit, else
+/// in `large`, so that the usual pack takes no allocation.
+fn flags<'a>(
+    len: usize,
+    small: &'a mut [bool; 64],
+    large: &'a mut Vec<bool>,
+) -> &'a mut [bool] {
+    if len <= small.len() {
+        &mut small[..len]
+    } else {
+        large.resize(len, false);
+        large
+    }
+}
+
 /// The guide's recommended actions for a level's policy.
-pub fn actions(engine: &Engine, level: Level) -> Vec<String> {
+pub fn actions(engine: &Engine, level: Level) -> Vec<&'static str> {
     let p = engine.pack().policy(level);
     let mut out = Vec::new();
     if p.encryption_required {
-        out.push("Apply encryption".to_string());
+        out.push("Apply encryption");
     }
     if p.access_logging {
-        out.push("Enable access logging".to_string());
+        out.push("Enable access logging");
     }
     if p.approval_required {
-        out.push("Require approval for access".to_string());
+        out.push("Require approval for access");
     }
     out
 }

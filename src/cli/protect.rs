@@ -175,7 +175,7 @@ fn record(
     );
     obj.insert(
         "source".into(),
-        serde_json::json!({"path": m.source.path, "index": m.source.index}),
+        serde_json::json!({"path": &*m.source.path, "index": m.source.index}),
     );
     for (k, v) in &m.extra {
         obj.entry(k.clone()).or_insert_with(|| v.clone());
@@ -206,7 +206,7 @@ fn record(
 fn error_record(id: &str, m: &Message, errors: &[String]) -> Vec<u8> {
     let v = serde_json::json!({
         "email_id": id,
-        "source": {"path": m.source.path, "index": m.source.index},
+        "source": {"path": &*m.source.path, "index": m.source.index},
         "errors": errors,
     });
     let mut line = serde_json::to_vec(&v).unwrap_or_default();

@@ -207,11 +207,11 @@ impl Arena {
     }
 
     /// Stores each of `items`.
-    pub(crate) fn add_all<'s>(
+    pub(crate) fn add_all<S: AsRef<str>>(
         &mut self,
-        items: impl IntoIterator<Item = &'s String>,
+        items: impl IntoIterator<Item = S>,
     ) -> Vec<Mark> {
-        items.into_iter().map(|s| self.add(s)).collect()
+        items.into_iter().map(|s| self.add(s.as_ref())).collect()
     }
 
     pub(crate) fn freeze(self) -> Frozen {

@@ -383,7 +383,7 @@ pub fn mentions(
         out.push(Mention {
             id,
             source: SourceOut {
-                path: m.source.path.clone(),
+                path: m.source.path.to_string(),
                 index: m.source.index,
             },
             fields,

@@ -454,9 +454,11 @@ fn read_one(
     let mut raw = Vec::new();
     let cap = limits.max_message as u64 + 1;
     let read = lines.take(cap).read_to_end(&mut raw);
-    let source = Source { path: name, index: 0 };
+    let source = Source { path: name.into(), index: 0 };
     match read {
-        Err(e) if raw.is_empty() => Err(MailError::io(source.path, e)),
+        Err(e) if raw.is_empty() => {
+            Err(MailError::io(source.path.to_string(), e))
+        }
         Err(e) => {
             let len = raw.len();
             let mut msg =

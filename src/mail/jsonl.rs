@@ -17,6 +17,7 @@
 //! A line's CR before its LF is not part of the record.
 
 use std::io::BufRead;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -36,7 +37,7 @@ const SCANNED: [(&str, FieldRole); 3] = [
 /// The records of one JSONL input.
 pub(crate) struct Jsonl<R> {
     lines: LineReader<R>,
-    path: String,
+    path: Arc<str>,
     limits: Limits,
     line: usize,
     done: bool,
@@ -46,7 +47,7 @@ impl<R: BufRead> Jsonl<R> {
     pub fn new(reader: R, path: String, limits: Limits) -> Jsonl<R> {
         Jsonl {
             lines: LineReader::new(reader),
-            path,
+            path: path.into(),
             limits,
             line: 0,
             done: false,
@@ -74,7 +75,7 @@ impl<R: BufRead> Iterator for Jsonl<R> {
                 }
                 Err(e) => {
                     self.done = true;
-                    return Some(Err(MailError::io(self.path.clone(), e)));
+                    return Some(Err(MailError::io(self.path.to_string(), e)));
                 }
             };
             let index = self.line;

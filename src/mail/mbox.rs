@@ -18,6 +18,9 @@
 //! at the next `From ` line.
 
 use std::io::{self, BufRead, Chain, Cursor, Read};
+use std::sync::{Arc, LazyLock};
+
+use memchr::memmem::Finder;
 
 use super::error::{MailError, io_cause};
 use super::lines::LineReader;
@@ -42,7 +45,7 @@ pub(crate) struct Entry {
 /// The messages of one mbox.
 pub(crate) struct Mbox<R> {
     lines: LineReader<R>,
-    path: String,
+    path: Arc<str>,
     limits: Limits,
     index: usize,
     /// The length of the `From ` line that starts the next message.
@@ -55,7 +58,7 @@ impl<R: BufRead> Mbox<R> {
     pub fn new(reader: R, path: String, limits: Limits) -> Mbox<R> {
         Mbox {
             lines: LineReader::new(reader),
-            path,
+            path: path.into(),
             limits,
             index: 0,
             next_from: None,
@@ -174,27 +177,45 @@ enum Split {
 /// to the first `From ` line, unescaping `>From ` lines, and keeping at
 /// most `max` bytes of the message.
 fn split_lines(lines: &[u8], e: &mut Entry, max: usize) -> Split {
+    // Where the next message starts, if it does in these lines; room for
+    // what comes before it, in one allocation.
+    let next = from_lines(lines).find(|&(_, quotes)| quotes == 0);
+    let end = next.map_or(lines.len(), |(line, _)| line);
+    e.bytes.reserve(end.min(room(e, max)));
+
+    // The lines before it, each `>From ` line with one `>` less.
     let mut copied = 0;
-    for i in memchr::memmem::find_iter(lines, b"From ") {
-        // Only at the start of a line, after any number of `>`.
+    for (line, _) in from_lines(&lines[..end]) {
+        keep(e, &lines[copied..line], max);
+        copied = line + 1;
+    }
+    keep(e, &lines[copied..end], max);
+    match next {
+        Some((line, _)) => {
+            e.raw_len += line;
+            let from_line =
+                memchr::memchr(b'\n', &lines[line..]).map_or(0, |n| n + 1);
+            Split::Next { at: line, from_line }
+        }
+        None => {
+            e.raw_len += lines.len();
+            Split::Whole
+        }
+    }
+}
+
+/// The lines of `lines` that read `From ` after any number of `>`: where
+/// each starts, and how many `>` it has.
+fn from_lines(lines: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    static FROM: LazyLock<Finder<'static>> =
+        LazyLock::new(|| Finder::new(b"From "));
+    FROM.find_iter(lines).filter_map(|i| {
         let quotes =
             lines[..i].iter().rev().take_while(|&&b| b == b'>').count();
         let line = i - quotes;
-        if line > 0 && lines[line - 1] != b'\n' {
-            continue;
-        }
-        keep(e, &lines[copied..line], max);
-        if quotes == 0 {
-            e.raw_len += line;
-            let end = memchr::memchr(b'\n', &lines[i..]).map_or(0, |n| n + 1);
-            return Split::Next { at: line, from_line: end };
-        }
-        // One `>` less.
-        copied = line + 1;
-    }
-    keep(e, &lines[copied..], max);
-    e.raw_len += lines.len();
-    Split::Whole
+        let starts = line == 0 || lines[line - 1] == b'\n';
+        starts.then_some((line, quotes))
+    })
 }
 
 /// How many more bytes the message may keep under `max`: none once it
@@ -226,7 +247,7 @@ impl<R: BufRead> Mbox<R> {
         if e.raw_len == 0
             && let Some(err) = e.error.take()
         {
-            return Some(Err(MailError::io(self.path.clone(), err)));
+            return Some(Err(MailError::io(self.path.to_string(), err)));
         }
         let source = Source { path: self.path.clone(), index };
         let shell = Message::empty(source, e.raw_len);

@@ -28,6 +28,7 @@
 //! (a byte-order mark that a charset decoder kept) is dropped from a
 //! text part.
 
+use std::borrow::Cow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::LazyLock;
 
@@ -345,7 +346,7 @@ impl<'l> Walk<'l> {
         let names = ADDRESS_FIELDS.iter().map(|(_, field)| field);
         for (field, text) in names.zip(headers.addresses) {
             if let Some(text) = text {
-                self.push(field.to_string(), FieldRole::Address, text.into());
+                self.push((*field).into(), FieldRole::Address, text.into());
             }
         }
         if let Some(text) = headers.subject {
@@ -366,7 +367,7 @@ impl<'l> Walk<'l> {
     ) -> Option<String> {
         for (name, field) in &ADDRESS_FIELDS {
             if let Some(text) = header_text(headers, name, raw, ", ") {
-                self.push(field.to_string(), FieldRole::Address, text.into());
+                self.push((*field).into(), FieldRole::Address, text.into());
             }
         }
         if let Some(text) =
@@ -597,10 +598,10 @@ impl<'l> Walk<'l> {
         }
     }
 
-    fn next_body_name(&self) -> String {
+    fn next_body_name(&self) -> Cow<'static, str> {
         match self.bodies {
-            0 => "body".into(),
-            n => format!("body.{n}"),
+            0 => Cow::Borrowed("body"),
+            n => Cow::Owned(format!("body.{n}")),
         }
     }
 
@@ -612,7 +613,12 @@ impl<'l> Walk<'l> {
     }
 
     /// Adds a field unless it would take the decoded bytes past the limit.
-    fn push(&mut self, name: String, role: FieldRole, text: Vec<u8>) -> bool {
+    fn push(
+        &mut self,
+        name: Cow<'static, str>,
+        role: FieldRole,
+        text: Vec<u8>,
+    ) -> bool {
         if self.decoded.saturating_add(text.len()) > self.limits.max_decoded {
             if !self.full_warned {
                 self.full_warned = true;
@@ -624,7 +630,7 @@ impl<'l> Walk<'l> {
             return false;
         }
         self.decoded += text.len();
-        self.fields.push(Field { name: name.into(), role, text: text.into() });
+        self.fields.push(Field { name, role, text: text.into() });
         true
     }
 
@@ -701,10 +707,12 @@ fn is_plain_utf8(root: &MessagePart<'_>, body: &[u8]) -> bool {
 /// Whether `body` in `charset` (none meaning UTF-8) reads unchanged as
 /// UTF-8: valid UTF-8 under `utf-8`, ASCII under an ASCII charset.
 fn is_text_in(charset: Option<&str>, body: &[u8]) -> bool {
-    match charset.map(str::to_ascii_lowercase).as_deref() {
-        None | Some("utf-8" | "utf8") => std::str::from_utf8(body).is_ok(),
-        Some("us-ascii" | "ascii") => body.is_ascii(),
-        Some(_) => false,
+    let is =
+        |name: &str| charset.is_some_and(|c| c.eq_ignore_ascii_case(name));
+    if charset.is_none() || is("utf-8") || is("utf8") {
+        simdutf8::basic::from_utf8(body).is_ok()
+    } else {
+        (is("us-ascii") || is("ascii")) && body.is_ascii()
     }
 }
 

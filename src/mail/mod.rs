@@ -87,6 +87,7 @@ mod simple;
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use crate::rules::FieldRole;
 use crate::scan::Field;
@@ -179,8 +180,9 @@ impl FromStr for Format {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Source {
     /// The path of its own file (`-` for stdin). Paths that are not UTF-8
-    /// are shown with U+FFFD in place of the bytes that are not.
-    pub path: String,
+    /// are shown with U+FFFD in place of the bytes that are not. Shared:
+    /// every message of one file holds the same path.
+    pub path: Arc<str>,
     /// Its position in that file, from 0: the line of a JSONL file (blank
     /// lines count), the message of an mbox, 0 for a single message.
     pub index: usize,
@@ -391,22 +393,31 @@ impl Pending {
     /// Parses it: the same message the reader's own iterator gives.
     /// Warnings and errors of parsing come before those of reading.
     pub fn resolve(self) -> Message {
-        let Some(raw) = self.raw else { return self.shell };
+        self.resolve_giving_back().0
+    }
+
+    /// [`resolve`](Self::resolve), giving back the buffer that held the
+    /// raw bytes (empty when there were none), for the caller to free
+    /// where it likes. With the system allocator, memory freed on the
+    /// thread that allocated it costs no wait on another thread's
+    /// allocator lock.
+    pub fn resolve_giving_back(self) -> (Message, Vec<u8>) {
+        let Some(raw) = self.raw else { return (self.shell, Vec::new()) };
         let parsed = parse(&raw, &self.limits);
-        drop(raw);
         let mut msg = self.shell;
         let mut warnings = parsed.warnings;
         warnings.append(&mut msg.warnings);
         let mut errors = parsed.errors;
         errors.append(&mut msg.errors);
-        Message {
+        let msg = Message {
             id: parsed.id,
             fields: parsed.fields,
             warnings,
             errors,
             complete: parsed.complete && msg.complete,
             ..msg
-        }
+        };
+        (msg, raw)
     }
 }
 

@@ -40,7 +40,7 @@ pub(crate) struct Headers<'a> {
 /// `None` when the block is not of the simple kind the module describes.
 pub(crate) fn read(head: &[u8]) -> Option<Headers<'_>> {
     // UTF-8, and no control character but tab.
-    let text = std::str::from_utf8(head).ok()?;
+    let text = simdutf8::basic::from_utf8(head).ok()?;
     let lone_cr = memchr::memchr_iter(b'\r', head)
         .any(|i| head.get(i + 1) != Some(&b'\n'));
     if lone_cr || !all_in(head, ALLOWED) {
@@ -60,7 +60,8 @@ pub(crate) fn read(head: &[u8]) -> Option<Headers<'_>> {
             }
             continue;
         }
-        let (name, value) = line.split_once(':')?;
+        let colon = memchr::memchr(b':', line.as_bytes())?;
+        let (name, value) = (&line[..colon], &line[colon + 1..]);
         if name.is_empty() || name.bytes().any(is_blank) {
             return None;
         }
@@ -80,7 +81,13 @@ pub(crate) fn read(head: &[u8]) -> Option<Headers<'_>> {
 
 /// The lines of a block, without their line breaks.
 fn lines(text: &str) -> impl Iterator<Item = &str> {
-    text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l))
+    let ends = memchr::memchr_iter(b'\n', text.as_bytes()).chain([text.len()]);
+    let mut start = 0;
+    ends.map(move |end| {
+        let line = &text[start..end];
+        start = end + 1;
+        line.strip_suffix('\r').unwrap_or(line)
+    })
 }
 
 /// Which read header a name is: `Some(Some(i))` for the `i`th of those

@@ -341,26 +341,34 @@ pub fn redact_keyless(
 /// `***@domain` for an address, or `***` alone. The length of the value is
 /// never shown.
 pub fn mask(style: MaskStyle, value: &[u8]) -> String {
+    let mut out = String::new();
+    mask_into(style, value, &mut out);
+    out
+}
+
+/// [`mask`], appended to `out`: for writers that mask many values
+/// without a string for each.
+pub fn mask_into(style: MaskStyle, value: &[u8], out: &mut String) {
+    out.push_str("***");
     match style {
         MaskStyle::LastFour => {
-            let digits: Vec<u8> =
-                value.iter().copied().filter(u8::is_ascii_digit).collect();
-            if digits.len() >= 8 {
-                let tail =
-                    String::from_utf8_lossy(&digits[digits.len() - 4..])
-                        .into_owned();
-                format!("***{tail}")
-            } else {
-                "***".to_string()
+            let digits = value.iter().copied().filter(u8::is_ascii_digit);
+            if digits.clone().count() >= 8 {
+                // The last four, in their order.
+                let mut tail = [0u8; 4];
+                for (slot, b) in tail.iter_mut().rev().zip(digits.rev()) {
+                    *slot = b;
+                }
+                out.extend(tail.map(char::from));
             }
         }
-        MaskStyle::Email => match value.iter().rposition(|&b| b == b'@') {
-            Some(at) => {
-                format!("***@{}", String::from_utf8_lossy(&value[at + 1..]))
+        MaskStyle::Email => {
+            if let Some(at) = value.iter().rposition(|&b| b == b'@') {
+                out.push('@');
+                out.push_str(&String::from_utf8_lossy(&value[at + 1..]));
             }
-            None => "***".to_string(),
-        },
-        MaskStyle::Full => "***".to_string(),
+        }
+        MaskStyle::Full => {}
     }
 }
 
@@ -385,6 +393,9 @@ mod tests {
             "***@example.com"
         );
         assert_eq!(mask(MaskStyle::Full, b"10.0.0.1"), "***");
+        assert_eq!(mask(MaskStyle::LastFour, b"555-0134"), "***");
+        assert_eq!(mask(MaskStyle::LastFour, b"12 34 56 78"), "***5678");
+        assert_eq!(mask(MaskStyle::Email, b"not an address"), "***");
     }
 
     fn example_engine() -> Engine {

@@ -129,7 +129,16 @@ impl Scan {
     /// pack's detectors first name each entity (the guide's order for the
     /// `seed` pack).
     pub fn counts(&self, engine: &Engine) -> Vec<(usize, usize)> {
-        let mut counts = vec![0usize; engine.pack().entities.len()];
+        // A table on the stack for packs of up to 64 types, the usual.
+        let types = engine.pack().entities.len();
+        let (mut small, mut large);
+        let counts: &mut [usize] = if types <= 64 {
+            small = [0usize; 64];
+            &mut small[..types]
+        } else {
+            large = vec![0usize; types];
+            &mut large
+        };
         for f in &self.findings {
             counts[f.entity] += 1;
         }

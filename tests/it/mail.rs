@@ -372,7 +372,8 @@ fn maildir_reads_cur_then_new_and_reports_a_symlink_loop() {
         match item {
             Ok(m) => {
                 assert_eq!(m.source.index, 0);
-                let rel = Path::new(&m.source.path).strip_prefix(&md).unwrap();
+                let rel =
+                    Path::new(&*m.source.path).strip_prefix(&md).unwrap();
                 got.push((
                     rel.to_string_lossy().into_owned(),
                     fields(&m)[0].2.clone(),
@@ -449,7 +450,7 @@ fn trees_expand_in_order_with_formats_by_name() {
     let seen: Vec<(String, usize)> = msgs
         .iter()
         .map(|m| {
-            let rel = Path::new(&m.source.path).strip_prefix(&root).unwrap();
+            let rel = Path::new(&*m.source.path).strip_prefix(&root).unwrap();
             (rel.to_string_lossy().into_owned(), m.source.index)
         })
         .collect();
