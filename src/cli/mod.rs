@@ -573,6 +573,14 @@ pub(crate) fn engine(name: &str) -> Result<Engine, Fatal> {
     Ok(Engine::new(pack)?)
 }
 
+/// The names of an engine's entity types, by index: what the counts of
+/// a pipeline's outcomes refer to.
+pub(crate) fn type_names(engine: &Engine) -> Vec<String> {
+    (0..engine.pack().entities.len())
+        .map(|e| engine.entity_name(e).to_string())
+        .collect()
+}
+
 fn run_keys(command: KeysCommand) -> Result<Status, Fatal> {
     match command {
         KeysCommand::Create { store, user, permissions } => apikeys::create(

@@ -54,7 +54,7 @@ impl Sink {
             return Ok(Sink::File {
                 tmp: dest.to_path_buf(),
                 dest: dest.to_path_buf(),
-                file: BufWriter::new(file),
+                file: BufWriter::with_capacity(1 << 16, file),
             });
         }
         let name = dest
@@ -70,7 +70,7 @@ impl Sink {
         Ok(Sink::File {
             tmp,
             dest: dest.to_path_buf(),
-            file: BufWriter::new(file),
+            file: BufWriter::with_capacity(1 << 16, file),
         })
     }
 

@@ -64,11 +64,13 @@ fn text_or_base64(obj: &mut Map<String, Value>, key: &str, bytes: &[u8]) {
     }
 }
 
+/// Protects `m`, appending its storage record to `out`.
 fn record(
     engine: &Engine,
     keys: &KeySet,
     cipher: Cipher,
     m: &Message,
+    out: &mut Vec<u8>,
 ) -> Outcome {
     let id = message_id(m).into_owned();
     let fields = fields_for(engine, m);
@@ -79,7 +81,6 @@ fn record(
         level: None,
     };
     let fail = |e: String| Outcome {
-        line: Vec::new(),
         level: None,
         counts: Vec::new(),
         warnings: m.warnings.clone(),
@@ -90,8 +91,8 @@ fn record(
     let p = match protect(engine, &fields, &opts) {
         Ok(p) => p,
         Err(e) => {
-            let mut o = fail(e.to_string());
-            o.line = error_record(&id, m, &o.errors);
+            let o = fail(e.to_string());
+            out.extend_from_slice(&error_record(&id, m, &o.errors));
             return o;
         }
     };
@@ -188,12 +189,13 @@ fn record(
             serde_json::to_value(&errors).unwrap_or_default(),
         );
     }
-    let mut line = serde_json::to_vec(&Value::Object(obj)).unwrap_or_default();
-    line.push(b'\n');
+    out.extend_from_slice(
+        &serde_json::to_vec(&Value::Object(obj)).unwrap_or_default(),
+    );
+    out.push(b'\n');
     Outcome {
-        line,
         level: Some(level),
-        counts: counts(engine, &p.scan),
+        counts: p.scan.counts(engine),
         warnings: m.warnings.clone(),
         complete: m.complete && p.scan.complete,
         errors,
@@ -236,7 +238,8 @@ pub(crate) fn run(args: ProtectArgs) -> Result<Status, Fatal> {
     let result = pipeline::run(
         &args.input,
         &mut sink,
-        |m| record(&engine, &keys, cipher, m),
+        super::type_names(&engine),
+        |m, out| record(&engine, &keys, cipher, m, out),
         |_| Ok(()),
     );
     let run = match result {

@@ -4,7 +4,6 @@
 //! No value from a message and no key ever reaches these lines: causes
 //! come from the library, which words them without content.
 
-use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::time::Instant;
 
@@ -27,7 +26,9 @@ pub(crate) struct Summary {
     pub messages: u64,
     pub bytes: u64,
     pub findings: u64,
-    pub by_type: BTreeMap<String, u64>,
+    /// Entity type names, and how many findings of each.
+    names: Vec<String>,
+    by_type: Vec<u64>,
     pub warnings: u64,
     pub errors: u64,
     start: Instant,
@@ -35,7 +36,14 @@ pub(crate) struct Summary {
 }
 
 impl Summary {
+    /// A summary without findings (of a run that does not scan).
     pub(crate) fn new() -> Summary {
+        Summary::with_types(Vec::new())
+    }
+
+    /// A summary counting findings of the entity types `names`, by their
+    /// index there.
+    pub(crate) fn with_types(names: Vec<String>) -> Summary {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
             let style = ProgressStyle::with_template(
@@ -49,7 +57,8 @@ impl Summary {
             messages: 0,
             bytes: 0,
             findings: 0,
-            by_type: BTreeMap::new(),
+            by_type: vec![0; names.len()],
+            names,
             warnings: 0,
             errors: 0,
             start: Instant::now(),
@@ -80,6 +89,14 @@ impl Summary {
         }
     }
 
+    /// `n` findings of the entity type at `entity` in the names.
+    pub(crate) fn found(&mut self, entity: usize, n: usize) {
+        self.findings += n as u64;
+        if let Some(total) = self.by_type.get_mut(entity) {
+            *total += n as u64;
+        }
+    }
+
     /// One message done.
     pub(crate) fn message(&mut self, bytes: usize) {
         self.messages += 1;
@@ -106,7 +123,16 @@ impl Summary {
             self.warnings,
             self.errors
         );
-        for (ty, n) in &self.by_type {
+        // Types found, in name order.
+        let mut found: Vec<(&str, u64)> = self
+            .names
+            .iter()
+            .zip(&self.by_type)
+            .filter(|(_, n)| **n > 0)
+            .map(|(ty, n)| (ty.as_str(), *n))
+            .collect();
+        found.sort_unstable();
+        for (ty, n) in found {
             text.push_str(&format!(" {ty}={n}"));
         }
         line(&text);

@@ -1,8 +1,6 @@
 //! `mailshield scan`: one JSON line per message (SPEC.md section 6.1).
 
-use mailshield::batch::record::{
-    counts, fields_for, is_complete, masked_values, scan_line,
-};
+use mailshield::batch::record::{fields_for, is_complete, write_scan_line};
 use mailshield::classify::classify;
 use mailshield::engine::Engine;
 use mailshield::mail::Message;
@@ -13,13 +11,18 @@ use super::pipeline::{self, Outcome};
 use super::sarif::{Hit, Sarif};
 use super::{Fatal, ScanArgs, Status};
 
-fn line(engine: &Engine, m: &Message, sarif: bool) -> Outcome {
+/// Scans `m`, appending its record to `out`.
+fn line(
+    engine: &Engine,
+    m: &Message,
+    sarif: bool,
+    out: &mut Vec<u8>,
+) -> Outcome {
     let fields = fields_for(engine, m);
     let scan = engine.scan_fields(&fields);
     let c = classify(engine, &fields, &scan);
-    let masked = masked_values(engine, &fields, &scan);
-    let mut json = scan_line(engine, m, &fields, &scan, &c, &masked);
-    json.push(b'\n');
+    write_scan_line(out, engine, m, &fields, &scan, &c);
+    out.push(b'\n');
     let pack = engine.pack();
     let mut side = Vec::new();
     if sarif {
@@ -38,9 +41,8 @@ fn line(engine: &Engine, m: &Message, sarif: bool) -> Outcome {
     let mut errors = m.errors.clone();
     errors.extend(scan.errors.iter().cloned());
     Outcome {
-        line: json,
         level: Some(c.level),
-        counts: counts(engine, &scan),
+        counts: scan.counts(engine),
         warnings: m.warnings.clone(),
         errors,
         complete: is_complete(m, &scan),
@@ -64,7 +66,8 @@ pub(crate) fn run(args: ScanArgs) -> Result<Status, Fatal> {
     let result = pipeline::run(
         &args.input,
         &mut sink,
-        |m| line(&engine, m, with_hits),
+        super::type_names(&engine),
+        |m, out| line(&engine, m, with_hits, out),
         |o| match sarif.as_mut() {
             Some(s) => s.add(&o.side),
             None => Ok(()),

@@ -635,3 +635,99 @@ fn gdpr_access_and_erase_an_mbox() {
     assert!(erased.contains("Hi, [REDACTED] here."));
     assert!(erased.contains("malice@example.com"));
 }
+
+/// An mbox of `n` messages of several shapes: plain ones with findings
+/// and keywords, ones with `>From ` lines, CRLF, 8-bit and
+/// quoted-printable bodies, and an empty one.
+fn varied_mbox(n: usize) -> Vec<u8> {
+    let mut mbox = Vec::new();
+    for i in 0..n {
+        mbox.extend_from_slice(
+            b"From sender@example.com Thu Jan  1 00:00:00 2026\n",
+        );
+        let body = match i % 6 {
+            0 => format!(
+                "From: Ana Li <ana{i}@example.com>\nSubject: plan {i}\n\
+                 Message-ID: <m{i}@example.com>\n\n\
+                 Call 415-555-{:04} or write to bo{i}@example.org.\n\
+                 The password is in the confidential file.\n",
+                i % 10_000
+            ),
+            1 => format!(
+                "From: bo@example.org\nSubject: note {i}\n\n\
+                 >From here on, SSN 536-90-{:04}.\n",
+                1000 + i % 9000
+            ),
+            2 => format!(
+                "From: cy@example.net\r\nSubject: crlf {i}\r\n\r\n\
+                 Card 4111 1111 1111 1111, medical record {i}.\r\n"
+            ),
+            3 => format!(
+                "From: di@example.com\nSubject: =?utf-8?q?caf=C3=A9_{i}?=\n\
+                 Content-Type: text/plain; charset=iso-8859-1\n\
+                 Content-Transfer-Encoding: quoted-printable\n\n\
+                 Caf=E9 at 10.0.{}.{}, mail e{i}@exam=\nple.com\n",
+                i % 250,
+                i % 200
+            ),
+            4 => String::new(),
+            _ => format!("Subject: bare {i}\n\nnothing here {i}\n"),
+        };
+        mbox.extend_from_slice(body.as_bytes());
+        mbox.push(b'\n');
+    }
+    mbox
+}
+
+#[test]
+fn records_come_whole_and_in_input_order_across_pieces_and_batches() {
+    use mailshield::batch::record::{fields_for, masked_values, scan_line};
+    use mailshield::classify::classify;
+    use mailshield::engine::Engine;
+    use mailshield::mail::{self, Format, Limits};
+
+    // More messages than a batch holds (512), in many pieces of 16.
+    let dir = TempDir::new("order");
+    let path = dir.join("varied.mbox");
+    std::fs::write(&path, varied_mbox(1_100)).unwrap();
+    let file = path.to_str().unwrap();
+    let out = run(&["scan", "--threads", "3", file]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    // Each line is the library's record of that message, byte for byte
+    // (with masks made apart from the record).
+    let engine = Engine::builtin("default").unwrap();
+    let reader = mail::open(&path, Format::Auto, Limits::default()).unwrap();
+    let mut want = Vec::new();
+    let mut by_type: BTreeMap<String, usize> = BTreeMap::new();
+    for m in reader {
+        let m = m.unwrap();
+        let fields = fields_for(&engine, &m);
+        let scan = engine.scan_fields(&fields);
+        let class = classify(&engine, &fields, &scan);
+        let masked = masked_values(&engine, &fields, &scan);
+        want.extend(scan_line(&engine, &m, &fields, &scan, &class, &masked));
+        want.push(b'\n');
+        for f in &scan.findings {
+            *by_type
+                .entry(engine.entity_name(f.entity).into())
+                .or_default() += 1;
+        }
+    }
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&want)
+    );
+    assert_eq!(lines(&out).len(), 1_100);
+
+    // The summary counts every finding by type.
+    let err = stderr(&out);
+    assert_eq!(summary_messages(&err), 1_100);
+    let summary = err.lines().find(|l| l.contains("summary:")).unwrap();
+    let total: usize = by_type.values().sum();
+    assert!(summary.contains(&format!(" findings={total} ")), "{summary}");
+    for (ty, n) in &by_type {
+        assert!(summary.contains(&format!(" {ty}={n}")), "{summary}");
+    }
+    assert!(by_type.len() >= 5, "{by_type:?}");
+}
