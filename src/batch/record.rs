@@ -111,8 +111,9 @@ pub fn scan_line(
 /// [`scan_line`], appended to `out`, each finding's value masked from
 /// the text of `fields` as [`masked_values`] masks it: for writers that
 /// put many lines in one buffer and keep no masked values of their own.
-/// `fields` must hold the text scanned into `scan`; a finding outside
-/// it (a caller's mistake) is masked as `***`.
+/// `fields` must be those scanned into `scan`; a finding or keyword
+/// outside them (a caller's mistake) is written with an empty field name
+/// and its value masked as `***`, never a panic.
 pub fn write_scan_line(
     out: &mut Vec<u8>,
     engine: &Engine,
@@ -127,7 +128,8 @@ pub fn write_scan_line(
 /// Where a record's masked values come from.
 #[derive(Clone, Copy)]
 enum Masks<'a> {
-    /// Given, one per finding ([`masked_values`]).
+    /// Given, one per finding ([`masked_values`]); a finding past the
+    /// end shows an empty one.
     Given(&'a [String]),
     /// Masked from the text of the fields as the record is written.
     FromText,
@@ -223,7 +225,7 @@ fn findings(
         j.fragment("\"type\":");
         j.write_str(&pack.entities[f.entity].name);
         j.fragment(",\"field\":");
-        j.write_str(&fields[f.field].name);
+        j.write_str(field_name(fields, f.field));
         j.fragment(",\"start\":");
         j.write_usize(f.span.start);
         j.fragment(",\"end\":");
@@ -248,7 +250,7 @@ fn keywords(j: &mut Json, engine: &Engine, fields: &[Field<'_>], scan: &Scan) {
         j.fragment("\"keyword\":");
         j.write_str(&pack.keywords[k.list].words[k.word]);
         j.fragment(",\"field\":");
-        j.write_str(&fields[k.field].name);
+        j.write_str(field_name(fields, k.field));
         j.fragment(",\"start\":");
         j.write_usize(k.span.start);
         j.fragment(",\"end\":");
@@ -258,4 +260,71 @@ fn keywords(j: &mut Json, engine: &Engine, fields: &[Field<'_>], scan: &Scan) {
         j.end_object();
     }
     j.end_array();
+}
+
+/// The name of the field at `index`; empty when there is none.
+fn field_name<'f>(fields: &'f [Field<'_>], index: usize) -> &'f str {
+    fields.get(index).map_or("", |f| f.name.as_ref())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::classify;
+    use crate::mail::Source;
+
+    #[test]
+    fn a_record_with_findings_and_keywords_byte_for_byte() {
+        let engine = Engine::builtin("default").unwrap();
+        let m = Message {
+            source: Source { path: "a.mbox".into(), index: 3 },
+            id: Some("m1@example.com".into()),
+            fields: vec![
+                Field::new(
+                    "from",
+                    FieldRole::Address,
+                    b"Ana <ana@example.com>",
+                ),
+                Field::new(
+                    "body",
+                    FieldRole::Body,
+                    b"The password: SSN 536-90-1234, call 415-555-0134.\n",
+                ),
+            ],
+            extra: Default::default(),
+            warnings: vec!["a \"warning\"".into()],
+            errors: Vec::new(),
+            complete: true,
+            raw_len: 120,
+        };
+        let fields = fields_for(&engine, &m);
+        let scan = engine.scan_fields(&fields);
+        let class = classify(&engine, &fields, &scan);
+        let mut line = b"before\n".to_vec();
+        write_scan_line(&mut line, &engine, &m, &fields, &scan, &class);
+        let line = String::from_utf8(line).unwrap();
+        let want = concat!(
+            "before\n",
+            r#"{"id":"m1@example.com","source":{"path":"a.mbox","index":3},"#,
+            r#""classification":"restricted","confidence":0.95,"findings":["#,
+            r#"{"type":"EMAIL","field":"from","start":5,"end":20,"score":0."#,
+            r#"9,"validated":true,"masked":"***@example.com"},{"type":"SSN""#,
+            r#","field":"body","start":18,"end":29,"score":0.95,"validated""#,
+            r#":true,"masked":"***1234"},{"type":"PHONE","field":"body","st"#,
+            r#"art":36,"end":48,"score":0.95,"validated":true,"masked":"***"#,
+            r#"0134"}],"keywords":[{"keyword":"password","field":"body","st"#,
+            r#"art":4,"end":12,"in_footer":false}],"counts":{"EMAIL":1,"PHO"#,
+            r#"NE":1,"SSN":1},"risk_factors":["High-sensitivity PII detecte"#,
+            r#"d","Sensitive keywords: password"],"recommended_actions":["A"#,
+            r#"pply encryption","Enable access logging","Require approval f"#,
+            r#"or access"],"complete":true,"warnings":["a \"warning\""],"er"#,
+            r#"rors":[]}"#,
+        );
+        assert_eq!(line, want);
+
+        // The same record with the masks given.
+        let masked = masked_values(&engine, &fields, &scan);
+        let given = scan_line(&engine, &m, &fields, &scan, &class, &masked);
+        assert_eq!(given, &want.as_bytes()[b"before\n".len()..]);
+    }
 }

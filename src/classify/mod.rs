@@ -108,6 +108,9 @@ pub fn classify(
 
 /// `len` flags, all false: in `small` (all false) when they fit, else
 /// in `large`, so that the usual pack takes no allocation.
+///
+/// PERF: classification runs once a message; its allocations were most
+/// of its 2% of the command line's time (perf, BENCHMARKS.md).
 fn flags<'a>(
     len: usize,
     small: &'a mut [bool; 64],

@@ -5,22 +5,26 @@
 //! channel of two slots. A second thread starts each batch on rayon's
 //! pool, every core by default, keeping four or five batches there at
 //! once so that no core waits at the end of a batch, and passes the
-//! results on in input order through a channel of four slots; the main
-//! thread writes them. At most fourteen batches are in memory (one being
-//! read, two waiting, five on the pool, five waiting to be written, one
-//! being written), however large the archive. The reader
-//! only splits inputs into messages; their MIME parsing, most of the work
-//! of reading, is done on the pool with the rest.
+//! results on in input order through a channel of [`DONE`] slots; the
+//! main thread writes them. At most thirteen batches are in memory (one
+//! being read, two waiting, five on the pool, four waiting to be written,
+//! one being written), however large the archive, and up to [`SPENT`]
+//! spent buffers of at most 64 KiB (below). The reader only splits
+//! inputs into messages; their MIME parsing, most of the work of
+//! reading, is done on the pool with the rest.
 //!
-//! On the pool a batch is worked on in pieces of [`PIECE`] messages,
-//! whose records are written into one buffer: a message costs no
-//! allocation of its own for its record, and the writer copies a piece's
-//! records in a few large writes.
+//! On the pool a batch is worked on in pieces of up to [`PIECE`]
+//! messages, whose records are written into one buffer: a message costs
+//! no allocation of its own for its record, and the writer copies a
+//! piece's records in a few large writes.
 //!
-//! Each message's raw bytes are freed by the reader, which allocated
-//! them: the pool sends the spent buffers back. Freed on the pool, they
-//! made its threads wait on the reader thread's allocator lock (with
-//! glibc's allocator, about a tenth of the pool's time went idle so).
+//! The raw bytes of a message, once parsed, are sent back to the reader,
+//! which allocated them, to be freed there; freed on the pool, they made
+//! its threads wait on the reader thread's allocator lock (with glibc's
+//! allocator, about a tenth of the pool's time went idle so). Buffers
+//! over 64 KiB, and those that find the channel full, are freed on the
+//! pool: large ones are few, and a full channel means the reader is
+//! waiting to hand on a batch, not allocating.
 
 use std::collections::VecDeque;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -38,14 +42,30 @@ use super::{Fatal, InputArgs, Status};
 const BATCH_MESSAGES: usize = 512;
 const BATCH_BYTES: usize = 8 << 20;
 
-/// How many messages of a batch are worked on together, their records
-/// in one buffer.
+/// How many messages of a batch are worked on together at most, their
+/// records in one buffer; fewer when the batch would not give every
+/// thread a piece.
+///
+/// PERF: 16 and 64 gave the same time on the 2.3 GB mbox of
+/// BENCHMARKS.md; pieces amortise the record buffer and the writer's
+/// copies.
 const PIECE: usize = 16;
+
+/// Room for the records of a piece, to begin with: a record of ordinary
+/// mail is under 1 KiB; a larger one grows the buffer.
+const PIECE_TEXT: usize = PIECE << 10;
 
 /// How many spent buffers wait to be freed by the reader, at most, and
 /// the largest one sent back; others are freed where they are.
-const SPENT: usize = 2 * BATCH_MESSAGES;
-const SPENT_MAX: usize = 1 << 16;
+///
+/// PERF: bounded so that buffers waiting for a blocked reader hold at
+/// most 16 MiB; see the module docs and BENCHMARKS.md (the command line
+/// on a 2 GB mbox).
+const SPENT: usize = 256;
+const SPENT_MAX: usize = 64 << 10;
+
+/// How many processed batches wait for the writer, at most.
+const DONE: usize = 4;
 
 /// What processing one message gives back, besides its record.
 pub(crate) struct Outcome {
@@ -138,9 +158,17 @@ type Done = Vec<Piece>;
 struct Piece {
     /// Their records, one after the other.
     text: Vec<u8>,
-    /// Each message's source, length and outcome, and where its record
-    /// ends in `text`.
-    messages: Vec<(mail::Source, usize, Outcome, usize)>,
+    messages: Vec<Worked>,
+}
+
+/// One message of a [`Piece`].
+struct Worked {
+    source: mail::Source,
+    /// How many bytes of its input it took.
+    raw_len: usize,
+    outcome: Outcome,
+    /// Where its record ends in the piece's text.
+    end: usize,
 }
 
 /// Processes the batches from `rx` on `pool`, passing on in order what
@@ -189,10 +217,14 @@ fn process<W>(
 }
 
 /// How many batches [`process`] keeps on the pool at once.
+///
+/// PERF: with 2, a writer thread off the CPU for a moment left the pool
+/// without work (rayon's sleeps in perf's sched_switch events, the
+/// 300 MB slice of BENCHMARKS.md); 4 keeps it busy.
 const IN_FLIGHT: usize = 4;
 
 /// Every message of `batch` resolved and worked on, on the pool, in
-/// pieces of [`PIECE`]; the raw bytes' buffers go to `spent`.
+/// pieces of up to [`PIECE`]; the raw bytes' buffers go to `spent`.
 fn process_batch<W>(
     batch: Vec<Pending>,
     spent: &SyncSender<Vec<u8>>,
@@ -201,25 +233,31 @@ fn process_batch<W>(
 where
     W: Fn(&Message, &mut Vec<u8>) -> Outcome + Sync,
 {
+    // Pieces small enough that every thread gets one, as a batch of a
+    // few large messages needs.
+    let threads = rayon::current_num_threads().max(1);
+    let piece = PIECE.min(batch.len().div_ceil(threads)).max(1);
     batch
         .into_par_iter()
-        .chunks(PIECE)
+        .chunks(piece)
         .map(|pendings| {
-            // Records run to about a quarter of the input.
-            let bytes: usize = pendings.iter().map(Pending::raw_len).sum();
             let mut piece = Piece {
-                text: Vec::with_capacity(bytes / 2),
+                text: Vec::with_capacity(PIECE_TEXT),
                 messages: Vec::with_capacity(pendings.len()),
             };
             for p in pendings {
                 let (m, raw) = p.resolve_giving_back();
                 if raw.capacity() > 0 && raw.capacity() <= SPENT_MAX {
-                    // A full channel: freed here.
+                    // When the channel is full the buffer is freed here.
                     let _ = spent.try_send(raw);
                 }
-                let o = work(&m, &mut piece.text);
-                let end = piece.text.len();
-                piece.messages.push((m.source, m.raw_len, o, end));
+                let outcome = work(&m, &mut piece.text);
+                piece.messages.push(Worked {
+                    source: m.source,
+                    raw_len: m.raw_len,
+                    outcome,
+                    end: piece.text.len(),
+                });
             }
             piece
         })
@@ -280,7 +318,7 @@ where
     let (spent, spent_rx) = sync_channel(SPENT);
     let rx = reader(args.inputs.clone(), args.format.into(), spent_rx);
     thread::scope(|scope| {
-        let (tx, done) = sync_channel(4);
+        let (tx, done) = sync_channel(DONE);
         scope.spawn(|| process(&pool, rx, tx, &spent, &work));
         // Returning drops `done`: the stages before stop at their next
         // send.
@@ -309,7 +347,8 @@ where
                 continue;
             }
         };
-        for (source, raw_len, o, text) in batch.iter().flat_map(records) {
+        for (w, text) in batch.iter().flat_map(records) {
+            let (source, o) = (&w.source, &w.outcome);
             if !o.warnings.is_empty() || !o.errors.is_empty() {
                 let at = format!("{}#{}", source.path, source.index);
                 for w in &o.warnings {
@@ -326,7 +365,7 @@ where
                 summary.found(entity, n);
             }
             worst = worst.max(o.level);
-            summary.message(*raw_len);
+            summary.message(w.raw_len);
             if let Err(e) = after(o) {
                 summary.finish();
                 return Err(e);
@@ -348,11 +387,14 @@ where
 }
 
 /// Each message of a piece with its record.
-fn records(
-    piece: &Piece,
-) -> impl Iterator<Item = (&mail::Source, &usize, &Outcome, &[u8])> {
-    let starts = std::iter::once(0).chain(piece.messages.iter().map(|m| m.3));
-    piece.messages.iter().zip(starts).map(|((source, len, o, end), start)| {
-        (source, len, o, &piece.text[start..*end])
+///
+/// N.B. `work` only appends to the piece's text, so the ends are in
+/// order and within it; a record out of bounds would be written empty
+/// rather than panic.
+fn records(piece: &Piece) -> impl Iterator<Item = (&Worked, &[u8])> {
+    let starts =
+        std::iter::once(0).chain(piece.messages.iter().map(|w| w.end));
+    piece.messages.iter().zip(starts).map(|(w, start)| {
+        (w, piece.text.get(start..w.end).unwrap_or_default())
     })
 }

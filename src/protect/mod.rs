@@ -398,6 +398,54 @@ mod tests {
         assert_eq!(mask(MaskStyle::Email, b"not an address"), "***");
     }
 
+    /// The masks as first written, with a string for each step: the
+    /// oracle of [`mask_into`].
+    fn mask_by_steps(style: MaskStyle, value: &[u8]) -> String {
+        match style {
+            MaskStyle::LastFour => {
+                let digits: Vec<u8> =
+                    value.iter().copied().filter(u8::is_ascii_digit).collect();
+                if digits.len() >= 8 {
+                    let tail = &digits[digits.len() - 4..];
+                    format!("***{}", String::from_utf8_lossy(tail))
+                } else {
+                    "***".to_string()
+                }
+            }
+            MaskStyle::Email => match value.iter().rposition(|&b| b == b'@') {
+                Some(at) => format!(
+                    "***@{}",
+                    String::from_utf8_lossy(&value[at + 1..])
+                ),
+                None => "***".to_string(),
+            },
+            MaskStyle::Full => "***".to_string(),
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn masks_equal_the_masks_made_step_by_step(
+            value in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::num::u8::ANY,
+                    b'0'..=b'9',
+                    proptest::strategy::Just(b'@'),
+                ],
+                0..40,
+            ),
+        ) {
+            let styles =
+                [MaskStyle::LastFour, MaskStyle::Email, MaskStyle::Full];
+            for style in styles {
+                let mut out = String::from("kept ");
+                mask_into(style, &value, &mut out);
+                let want = format!("kept {}", mask_by_steps(style, &value));
+                proptest::prop_assert_eq!(out, want);
+            }
+        }
+    }
+
     fn example_engine() -> Engine {
         let text = include_str!("../../examples/custom-pack.toml");
         let pack =

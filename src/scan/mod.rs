@@ -130,6 +130,8 @@ impl Scan {
     /// `seed` pack).
     pub fn counts(&self, engine: &Engine) -> Vec<(usize, usize)> {
         // A table on the stack for packs of up to 64 types, the usual.
+        // PERF: the command line counts every message twice; the
+        // allocation was 1% of its time (perf, BENCHMARKS.md).
         let types = engine.pack().entities.len();
         let (mut small, mut large);
         let counts: &mut [usize] = if types <= 64 {
