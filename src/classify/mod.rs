@@ -13,7 +13,7 @@
 
 use crate::engine::Engine;
 use crate::rules::Level;
-use crate::scan::{Field, Scan};
+use crate::scan::{Field, Scan, table};
 
 /// The level of a message and why.
 #[derive(Clone, Debug, PartialEq)]
@@ -40,9 +40,12 @@ pub fn classify(
     let counts =
         |f: usize| fields.get(f).is_some_and(|x| pack.sets_level(x.role));
 
-    // Entity types found in fields that set the level.
+    // Entity types found in fields that set the level. PERF: tables on
+    // the stack; classification runs once a message, and its allocations
+    // were most of its 2% of the command line's time (perf,
+    // BENCHMARKS.md).
     let (mut small, mut large) = ([false; 64], Vec::new());
-    let found = flags(pack.entities.len(), &mut small, &mut large);
+    let found = table(pack.entities.len(), &mut small, &mut large);
     for f in scan.findings.iter().filter(|f| counts(f.field)) {
         found[f.entity] = true;
     }
@@ -52,7 +55,7 @@ pub fn classify(
     let mut confidence = rules.base_confidence;
     let mut risk_factors = Vec::new();
     let (mut small, mut large) = ([false; 64], Vec::new());
-    let fired = flags(rules.rules.len(), &mut small, &mut large);
+    let fired = table(rules.rules.len(), &mut small, &mut large);
     for (i, rule) in rules.rules.iter().enumerate() {
         let hit = rule.entities.iter().any(|&e| found[e]);
         if !hit || rule.unless.iter().any(|&u| fired[u]) {
@@ -103,24 +106,6 @@ pub fn classify(
         confidence,
         risk_factors,
         recommended_actions: actions(engine, level),
-    }
-}
-
-/// `len` flags, all false: in `small` (all false) when they fit, else
-/// in `large`, so that the usual pack takes no allocation.
-///
-/// PERF: classification runs once a message; its allocations were most
-/// of its 2% of the command line's time (perf, BENCHMARKS.md).
-fn flags<'a>(
-    len: usize,
-    small: &'a mut [bool; 64],
-    large: &'a mut Vec<bool>,
-) -> &'a mut [bool] {
-    if len <= small.len() {
-        &mut small[..len]
-    } else {
-        large.resize(len, false);
-        large
     }
 }
 

@@ -124,23 +124,32 @@ pub struct Scan {
     pub errors: Vec<String>,
 }
 
+/// A table of `len` entries, all `T::default()`: `small` (which must be
+/// all default) when it is long enough, the usual case, else `large`.
+/// For per-message tables on a hot path that should not allocate.
+pub(crate) fn table<'a, T: Copy + Default>(
+    len: usize,
+    small: &'a mut [T; 64],
+    large: &'a mut Vec<T>,
+) -> &'a mut [T] {
+    if len <= small.len() {
+        &mut small[..len]
+    } else {
+        large.resize(len, T::default());
+        large
+    }
+}
+
 impl Scan {
     /// Findings per entity index, non-zero counts only, in the order the
     /// pack's detectors first name each entity (the guide's order for the
     /// `seed` pack).
     pub fn counts(&self, engine: &Engine) -> Vec<(usize, usize)> {
-        // A table on the stack for packs of up to 64 types, the usual.
         // PERF: the command line counts every message twice; the
         // allocation was 1% of its time (perf, BENCHMARKS.md).
+        let (mut small, mut large) = ([0usize; 64], Vec::new());
         let types = engine.pack().entities.len();
-        let (mut small, mut large);
-        let counts: &mut [usize] = if types <= 64 {
-            small = [0usize; 64];
-            &mut small[..types]
-        } else {
-            large = vec![0usize; types];
-            &mut large
-        };
+        let counts = table(types, &mut small, &mut large);
         for f in &self.findings {
             counts[f.entity] += 1;
         }
