@@ -177,17 +177,25 @@ enum Split {
 /// to the first `From ` line, unescaping `>From ` lines, and keeping at
 /// most `max` bytes of the message.
 fn split_lines(lines: &[u8], e: &mut Entry, max: usize) -> Split {
-    // Where the next message starts, if it does in these lines; room for
-    // what comes before it, in one allocation.
-    let next = from_lines(lines).find(|&(_, quotes)| quotes == 0);
+    // Where the next message starts, if it does in these lines, and
+    // whether a `>From ` line comes first; room for what comes before it,
+    // in one allocation.
+    let mut escaped = false;
+    let next = from_lines(lines).find(|&(_, quotes)| {
+        escaped |= quotes > 0;
+        quotes == 0
+    });
     let end = next.map_or(lines.len(), |(line, _)| line);
     e.bytes.reserve(end.min(room(e, max)));
 
-    // The lines before it, each `>From ` line with one `>` less.
+    // The lines before it, each `>From ` line with one `>` less (searched
+    // for again only when there is one).
     let mut copied = 0;
-    for (line, _) in from_lines(&lines[..end]) {
-        keep(e, &lines[copied..line], max);
-        copied = line + 1;
+    if escaped {
+        for (line, _) in from_lines(&lines[..end]) {
+            keep(e, &lines[copied..line], max);
+            copied = line + 1;
+        }
     }
     keep(e, &lines[copied..end], max);
     match next {
