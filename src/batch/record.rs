@@ -11,7 +11,7 @@ use crate::engine::Engine;
 use crate::mail::Message;
 use crate::protect::{mask, mask_into};
 use crate::rules::{FieldRole, Semantics};
-use crate::scan::{Field, Scan};
+use crate::scan::{Field, Scan, Span};
 
 /// A score as JSON shows it: four decimals, so 0.95 reads 0.95.
 pub fn rounded(score: f32) -> f64 {
@@ -224,12 +224,7 @@ fn findings(
         j.begin_object();
         j.fragment("\"type\":");
         j.write_str(&pack.entities[f.entity].name);
-        j.fragment(",\"field\":");
-        j.write_str(field_name(fields, f.field));
-        j.fragment(",\"start\":");
-        j.write_usize(f.span.start);
-        j.fragment(",\"end\":");
-        j.write_usize(f.span.end);
+        place(j, fields, f.field, f.span);
         j.fragment(",\"score\":");
         j.write_f64(rounded(f.score));
         j.fragment(",\"validated\":");
@@ -249,12 +244,7 @@ fn keywords(j: &mut Json, engine: &Engine, fields: &[Field<'_>], scan: &Scan) {
         j.begin_object();
         j.fragment("\"keyword\":");
         j.write_str(&pack.keywords[k.list].words[k.word]);
-        j.fragment(",\"field\":");
-        j.write_str(field_name(fields, k.field));
-        j.fragment(",\"start\":");
-        j.write_usize(k.span.start);
-        j.fragment(",\"end\":");
-        j.write_usize(k.span.end);
+        place(j, fields, k.field, k.span);
         j.fragment(",\"in_footer\":");
         j.write_bool(k.in_footer);
         j.end_object();
@@ -262,9 +252,16 @@ fn keywords(j: &mut Json, engine: &Engine, fields: &[Field<'_>], scan: &Scan) {
     j.end_array();
 }
 
-/// The name of the field at `index`; empty when there is none.
-fn field_name<'f>(fields: &'f [Field<'_>], index: usize) -> &'f str {
-    fields.get(index).map_or("", |f| f.name.as_ref())
+/// The `field`, `start` and `end` members of a finding or keyword, after
+/// an earlier member. The field's name is empty when there is no field
+/// at `field`.
+fn place(j: &mut Json, fields: &[Field<'_>], field: usize, span: Span) {
+    j.fragment(",\"field\":");
+    j.write_str(fields.get(field).map_or("", |f| f.name.as_ref()));
+    j.fragment(",\"start\":");
+    j.write_usize(span.start);
+    j.fragment(",\"end\":");
+    j.write_usize(span.end);
 }
 
 #[cfg(test)]
