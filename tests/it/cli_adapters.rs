@@ -661,6 +661,12 @@ fn gdpr_export_dir_writes_chunks_and_resumes() {
     assert_eq!(doc["messages"].as_array().unwrap().len(), 1);
 }
 
+/// The `--utc-offset` in minutes that makes the current time 12:00 local.
+fn midday_offset() -> String {
+    let minute_of_day = (unix_now() % 86_400 / 60) as i64;
+    (720 - minute_of_day).to_string()
+}
+
 /// `p-` or `u-` and 16 hex digits.
 fn is_pseudonym(s: &str, prefix: &str) -> bool {
     s.strip_prefix(prefix).is_some_and(|h| {
@@ -713,8 +719,13 @@ fn audit_pseudonyms_in_the_log_and_the_report() {
         "{users:?}"
     );
 
-    // The report shows the log's pseudonym, or its own keyed one.
-    let report = ["audit", "report", "--log", "a.log"];
+    // The report shows the log's pseudonym, or its own keyed one. Its
+    // business hours are set so that now is midday there: the events
+    // were logged now, and at night their access would raise an
+    // `unusual_access_time` alert.
+    let offset = midday_offset();
+    let report =
+        ["audit", "report", "--log", "a.log", "--utc-offset", &offset];
     let out = run(&dir, &report);
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     let activity = json!({
