@@ -18,8 +18,16 @@
 //! no allocation of its own for its record, and the writer copies a
 //! piece's records in a few large writes.
 //!
-//! The raw bytes of a message, once parsed, are sent back to the reader,
-//! which allocated them, to be freed there; freed on the pool, they made
+//! Most messages of an mbox hold no buffer of their own but a range of
+//! one of the reader's 256 KiB chunks ([`mail::Reader::pending`]), which
+//! goes back to the reader when its last message is done with. A batch
+//! holds its own bytes and at most the two chunks at its ends beyond
+//! them, and the reader keeps a few chunks spare.
+//!
+//! The raw bytes of a message that has a buffer of its own (a message
+//! file, or an mbox message that runs across two chunks), once parsed,
+//! are sent back to the reader, which allocated them, to be freed there;
+//! freed on the pool, they made
 //! its threads wait on the reader thread's allocator lock (with glibc's
 //! allocator, about a tenth of the pool's time went idle so). Buffers
 //! over 64 KiB, and those that find the channel full, are freed on the

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
 
+use super::chunks::Raw;
 use super::error::{MailError, io_cause};
 use super::jsonl::Jsonl;
 use super::mbox::Mbox;
@@ -284,7 +285,7 @@ type Lines = Box<dyn BufRead + Send>;
 
 enum Kind {
     One(Option<(String, Lines)>),
-    Mbox(Mbox<Lines>),
+    Mbox(Mbox<Box<dyn Read + Send>>),
     Jsonl(Jsonl<Lines>),
     Tree(Inputs, Option<Box<Reader>>),
 }
@@ -363,13 +364,14 @@ fn start(
     if prefix.starts_with(BOM) {
         prefix.drain(..BOM.len());
     }
-    let lines: Lines = Box::new(BufReader::with_capacity(
-        BUFFER,
-        Cursor::new(prefix).chain(inner),
-    ));
+    let rest = Cursor::new(prefix).chain(inner);
+    if format == Format::Mbox {
+        let mbox = Mbox::new(Box::new(rest) as Box<_>, name, limits);
+        return Ok(Reader { kind: Kind::Mbox(mbox), limits });
+    }
+    let lines: Lines = Box::new(BufReader::with_capacity(BUFFER, rest));
     let kind = match format {
         Format::Jsonl => Kind::Jsonl(Jsonl::new(lines, name, limits)),
-        Format::Mbox => Kind::Mbox(Mbox::new(lines, name, limits)),
         _ => Kind::One(Some((name, lines))),
     };
     Ok(Reader { kind, limits })
@@ -391,6 +393,11 @@ impl Reader {
     /// mbox, walking a tree) stays on the reader's thread; MIME parsing,
     /// most of the work, moves to whoever resolves. A JSONL record is
     /// read as it is reached and resolves at once.
+    ///
+    /// Memory: a pending message of an mbox may hold, instead of a copy
+    /// of its bytes, the reader's 256 KiB buffer that they lie in, shared
+    /// with the messages beside it. Holding a few of an mbox's messages
+    /// pending, far apart, keeps a buffer alive for each.
     pub fn pending(self) -> Pendings {
         Pendings(self)
     }
@@ -461,8 +468,8 @@ fn read_one(
         }
         Err(e) => {
             let len = raw.len();
-            let mut msg =
-                Pending::raw(Message::empty(source, len), raw, *limits);
+            let shell = Message::empty(source, len);
+            let mut msg = Pending::raw(shell, Raw::Own(raw), *limits);
             msg.fail(format!(
                 "read failed inside this message: {}",
                 io_cause(&e)
@@ -471,7 +478,8 @@ fn read_one(
         }
         Ok(_) => {
             let len = raw.len();
-            Ok(Pending::raw(Message::empty(source, len), raw, *limits))
+            let shell = Message::empty(source, len);
+            Ok(Pending::raw(shell, Raw::Own(raw), *limits))
         }
     }
 }

@@ -93,6 +93,11 @@ impl<R: BufRead> LineReader<R> {
         }
     }
 
+    /// The reader it reads from.
+    pub fn get_ref(&self) -> &R {
+        &self.inner
+    }
+
     /// Marks `n` bytes of [`buffer`](Self::buffer) as read.
     pub fn consume(&mut self, n: usize) {
         self.inner.consume(n);

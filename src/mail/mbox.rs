@@ -15,13 +15,17 @@
 //!
 //! Memory: one message, at most `max_message` bytes of it; longer
 //! messages are cut there and said to be incomplete, and reading goes on
-//! at the next `From ` line.
+//! at the next `From ` line. The mbox is read in [chunks](super::chunks)
+//! of 256 KiB: a message that lies whole in one chunk, with no `>From `
+//! line, is handed on as a range of that chunk rather than copied, and
+//! keeps the chunk alive while it is held.
 
 use std::io::{self, BufRead, Chain, Cursor, Read};
 use std::sync::{Arc, LazyLock};
 
 use memchr::memmem::Finder;
 
+use super::chunks::{Chunks, Raw, Shared};
 use super::error::{MailError, io_cause};
 use super::lines::LineReader;
 use super::mime::too_large;
@@ -30,8 +34,11 @@ use super::{Limits, Message, Pending, Source};
 /// One message's bytes, as split from the mbox.
 #[derive(Debug)]
 pub(crate) struct Entry {
-    /// Its bytes: unescaped, without its `From ` line and separator.
+    /// Its bytes, as copied out of the mbox: unescaped, without its
+    /// `From ` line and separator. Empty when they are `shared`.
     pub bytes: Vec<u8>,
+    /// Its bytes, when the reader's chunk held them as they are.
+    pub shared: Option<Shared>,
     /// The bytes it took in the mbox, its `From ` line included.
     pub raw_len: usize,
     /// It was longer than `max_message` and was cut.
@@ -44,7 +51,7 @@ pub(crate) struct Entry {
 
 /// The messages of one mbox.
 pub(crate) struct Mbox<R> {
-    lines: LineReader<R>,
+    lines: LineReader<Chunks<R>>,
     path: Arc<str>,
     limits: Limits,
     index: usize,
@@ -54,10 +61,52 @@ pub(crate) struct Mbox<R> {
     done: bool,
 }
 
-impl<R: BufRead> Mbox<R> {
+impl Entry {
+    /// Its bytes, wherever they are.
+    pub fn text(&self) -> &[u8] {
+        match &self.shared {
+            Some(shared) => shared,
+            None => &self.bytes,
+        }
+    }
+
+    /// Its bytes, wherever they are, to keep.
+    fn into_raw(self) -> Raw {
+        match self.shared {
+            Some(shared) => Raw::Shared(shared),
+            None => Raw::Own(self.bytes),
+        }
+    }
+}
+
+impl<R: Read> Mbox<R> {
     pub fn new(reader: R, path: String, limits: Limits) -> Mbox<R> {
+        Mbox::with_chunks(Chunks::new(reader), path, limits)
+    }
+
+    /// An mbox read in chunks of `capacity` bytes, for tests of messages
+    /// that run across them.
+    #[cfg(test)]
+    fn with_capacity(
+        capacity: usize,
+        reader: R,
+        path: String,
+        limits: Limits,
+    ) -> Mbox<R> {
+        Mbox::with_chunks(
+            Chunks::with_capacity(capacity, reader),
+            path,
+            limits,
+        )
+    }
+
+    fn with_chunks(
+        chunks: Chunks<R>,
+        path: String,
+        limits: Limits,
+    ) -> Mbox<R> {
         Mbox {
-            lines: LineReader::new(reader),
+            lines: LineReader::new(chunks),
             path: path.into(),
             limits,
             index: 0,
@@ -75,6 +124,7 @@ impl<R: BufRead> Mbox<R> {
             }
             let mut e = Entry {
                 bytes: Vec::new(),
+                shared: None,
                 raw_len: self.next_from.take().unwrap_or(0),
                 cut: false,
                 preamble: !self.started,
@@ -85,12 +135,12 @@ impl<R: BufRead> Mbox<R> {
             if e.preamble
                 && e.error.is_none()
                 && !e.cut
-                && e.bytes.iter().all(u8::is_ascii_whitespace)
+                && e.text().iter().all(u8::is_ascii_whitespace)
             {
                 continue;
             }
             if !e.cut && !e.preamble {
-                strip_separator(&mut e.bytes);
+                strip_separator(&mut e);
             }
             return Some(e);
         }
@@ -102,14 +152,13 @@ impl<R: BufRead> Mbox<R> {
     /// that runs past the buffer is read on its own.
     fn read_message(&mut self, e: &mut Entry) {
         loop {
-            let buf = match self.lines.buffer() {
-                Ok(buf) => buf,
-                Err(err) => {
-                    self.done = true;
-                    e.error = Some(err);
-                    return;
-                }
-            };
+            if let Err(err) = self.lines.buffer() {
+                self.done = true;
+                e.error = Some(err);
+                return;
+            }
+            let chunks = self.lines.get_ref();
+            let buf = chunks.buffered();
             if buf.is_empty() {
                 self.done = true;
                 return;
@@ -120,9 +169,18 @@ impl<R: BufRead> Mbox<R> {
                 }
                 return;
             };
-            match split_lines(&buf[..=last], e, self.limits.max_message) {
+            let split = split_lines(&buf[..=last], e, self.limits.max_message);
+            if let Split::Alone { at, .. } = split {
+                match chunks.share(0..at) {
+                    Some(shared) => e.shared = Some(shared),
+                    // N.B. not reached: `at` is within the buffer.
+                    None => keep(e, &buf[..at], self.limits.max_message),
+                }
+            }
+            match split {
                 Split::Whole => self.lines.consume(last + 1),
-                Split::Next { at, from_line } => {
+                Split::Next { at, from_line }
+                | Split::Alone { at, from_line } => {
                     self.lines.consume(at + from_line);
                     self.next_from = Some(from_line);
                     self.started = true;
@@ -171,11 +229,15 @@ enum Split {
     Whole,
     /// The line at `at`, `from_line` bytes long, starts the next message.
     Next { at: usize, from_line: usize },
+    /// As `Next`, and the message is all of the lines before `at`, as
+    /// they are: they were not copied, for the caller to share.
+    Alone { at: usize, from_line: usize },
 }
 
 /// Adds whole lines (`lines` starts a line and ends with `\n`) to `e`, up
 /// to the first `From ` line, unescaping `>From ` lines, and keeping at
-/// most `max` bytes of the message.
+/// most `max` bytes of the message; or, when the message starts with
+/// these lines and ends in them unchanged, adds nothing and says so.
 fn split_lines(lines: &[u8], e: &mut Entry, max: usize) -> Split {
     // Where the next message starts, if it does in these lines, and
     // whether a `>From ` line comes first; room for what comes before it,
@@ -186,6 +248,15 @@ fn split_lines(lines: &[u8], e: &mut Entry, max: usize) -> Split {
         quotes == 0
     });
     let end = next.map_or(lines.len(), |(line, _)| line);
+    let fresh = e.bytes.is_empty() && e.shared.is_none() && !e.cut;
+    if let Some((line, _)) = next
+        && fresh
+        && !escaped
+        && end <= room(e, max)
+    {
+        e.raw_len += line;
+        return Split::Alone { at: line, from_line: line_len(lines, line) };
+    }
     e.bytes.reserve(end.min(room(e, max)));
 
     // The lines before it, each `>From ` line with one `>` less (searched
@@ -201,15 +272,18 @@ fn split_lines(lines: &[u8], e: &mut Entry, max: usize) -> Split {
     match next {
         Some((line, _)) => {
             e.raw_len += line;
-            let from_line =
-                memchr::memchr(b'\n', &lines[line..]).map_or(0, |n| n + 1);
-            Split::Next { at: line, from_line }
+            Split::Next { at: line, from_line: line_len(lines, line) }
         }
         None => {
             e.raw_len += lines.len();
             Split::Whole
         }
     }
+}
+
+/// The length of the line at `at`, its `\n` included.
+fn line_len(lines: &[u8], at: usize) -> usize {
+    memchr::memchr(b'\n', &lines[at..]).map_or(0, |n| n + 1)
 }
 
 /// The lines of `lines` that read `From ` after any number of `>`: where
@@ -245,7 +319,7 @@ fn keep(e: &mut Entry, bytes: &[u8], max: usize) {
     e.bytes.extend_from_slice(&bytes[..bytes.len().min(room)]);
 }
 
-impl<R: BufRead> Mbox<R> {
+impl<R: Read> Mbox<R> {
     /// The next message, its bytes still to parse.
     pub fn next_pending(&mut self) -> Option<Result<Pending, MailError>> {
         let mut e = self.next_entry()?;
@@ -259,17 +333,19 @@ impl<R: BufRead> Mbox<R> {
         }
         let source = Source { path: self.path.clone(), index };
         let shell = Message::empty(source, e.raw_len);
-        let mut msg = Pending::raw(shell, e.bytes, self.limits);
-        if e.preamble {
+        let (preamble, cut) = (e.preamble, e.cut);
+        let error = e.error.take();
+        let mut msg = Pending::raw(shell, e.into_raw(), self.limits);
+        if preamble {
             msg.warn(
                 "text before the first `From ` line, read as one message"
                     .into(),
             );
         }
-        if e.cut {
+        if cut {
             msg.fail(too_large(self.limits.max_message));
         }
-        if let Some(err) = &e.error {
+        if let Some(err) = &error {
             msg.fail(format!(
                 "read failed inside this message: {}",
                 io_cause(err)
@@ -339,24 +415,38 @@ impl<R: BufRead> Iterator for MboxMessages<R> {
     type Item = io::Result<RawMessage>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let e = self.0.next_entry()?;
-        Some(match e.error {
+        let mut e = self.0.next_entry()?;
+        Some(match e.error.take() {
             Some(err) => Err(err),
             None => Ok(RawMessage {
-                bytes: e.bytes,
                 raw_len: e.raw_len,
                 complete: !e.cut,
+                bytes: match e.into_raw() {
+                    Raw::Own(bytes) => bytes,
+                    Raw::Shared(shared) => shared.to_vec(),
+                },
             }),
         })
     }
 }
 
 /// Drops the blank line that separates a message from the next.
-fn strip_separator(bytes: &mut Vec<u8>) {
+fn strip_separator(e: &mut Entry) {
+    let n = separator_len(e.text());
+    match &mut e.shared {
+        Some(shared) => shared.shorten(n),
+        None => e.bytes.truncate(e.bytes.len() - n),
+    }
+}
+
+/// The length of the blank line that ends `bytes`, if one does.
+fn separator_len(bytes: &[u8]) -> usize {
     if bytes.ends_with(b"\n\n") || bytes == b"\n" {
-        bytes.pop();
+        1
     } else if bytes.ends_with(b"\r\n\r\n") || bytes == b"\r\n" {
-        bytes.truncate(bytes.len() - 2);
+        2
+    } else {
+        0
     }
 }
 
@@ -368,22 +458,22 @@ mod tests {
         let limits = Limits { max_message: max, ..Limits::default() };
         let mut mbox = Mbox::new(input, "t.mbox".into(), limits);
         std::iter::from_fn(|| mbox.next_entry())
-            .map(|e| (e.bytes, e.raw_len, e.cut))
+            .map(|e| (e.text().to_vec(), e.raw_len, e.cut))
             .collect()
     }
 
-    /// [`split`] through a reader that holds `capacity` bytes at a time,
-    /// so that lines run past its buffer.
+    /// [`split`] through chunks of `capacity` bytes, so that lines run
+    /// past them and messages run across them.
     fn split_buffered(
         input: &[u8],
         max: usize,
         capacity: usize,
     ) -> Vec<(Vec<u8>, usize, bool)> {
         let limits = Limits { max_message: max, ..Limits::default() };
-        let reader = io::BufReader::with_capacity(capacity, input);
-        let mut mbox = Mbox::new(reader, "t.mbox".into(), limits);
+        let mut mbox =
+            Mbox::with_capacity(capacity, input, "t.mbox".into(), limits);
         std::iter::from_fn(|| mbox.next_entry())
-            .map(|e| (e.bytes, e.raw_len, e.cut))
+            .map(|e| (e.text().to_vec(), e.raw_len, e.cut))
             .collect()
     }
 
@@ -393,7 +483,7 @@ mod tests {
             .into_iter()
             .map(|(mut bytes, len, preamble)| {
                 if !preamble {
-                    strip_separator(&mut bytes);
+                    bytes.truncate(bytes.len() - separator_len(&bytes));
                 }
                 (bytes, len)
             })
@@ -474,6 +564,22 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn messages_whole_in_a_chunk_are_shared_not_copied() {
+        let mbox = b"From a\nSubject: one\n\nbody\n\nFrom b\n>From x\n\n\
+                     From c\nlast\n";
+        let mut mbox =
+            Mbox::new(&mbox[..], "t.mbox".into(), Limits::default());
+        let entries: Vec<Entry> =
+            std::iter::from_fn(|| mbox.next_entry()).collect();
+        let shared: Vec<bool> =
+            entries.iter().map(|e| e.shared.is_some()).collect();
+        // The second has an escaped line; the last ends with the input.
+        assert_eq!(shared, [true, false, false]);
+        assert_eq!(entries[0].text(), b"Subject: one\n\nbody\n");
+        assert_eq!(entries[1].text(), b"From x\n");
     }
 
     fn texts(input: &[u8]) -> Vec<Vec<u8>> {

@@ -73,6 +73,7 @@
 //! - Endless mbox or JSONL input (a FIFO that never ends a message) is
 //!   read for as long as it lasts, in bounded memory.
 
+mod chunks;
 mod decode;
 mod error;
 mod guard;
@@ -91,6 +92,8 @@ use std::sync::Arc;
 
 use crate::rules::FieldRole;
 use crate::scan::Field;
+
+use chunks::Raw;
 
 pub use error::MailError;
 pub use input::{Input, Inputs, Pendings, Reader, inputs, open, sniff};
@@ -350,7 +353,7 @@ pub struct Pending {
     /// of reading (after those of parsing once resolved).
     shell: Message,
     /// Its raw bytes, when they are still to be parsed.
-    raw: Option<Vec<u8>>,
+    raw: Option<Raw>,
     limits: Limits,
 }
 
@@ -361,11 +364,7 @@ impl Pending {
     }
 
     /// Raw bytes to parse under `limits`, into `shell`.
-    pub(crate) fn raw(
-        shell: Message,
-        raw: Vec<u8>,
-        limits: Limits,
-    ) -> Pending {
+    pub(crate) fn raw(shell: Message, raw: Raw, limits: Limits) -> Pending {
         Pending { shell, raw: Some(raw), limits }
     }
 
@@ -397,10 +396,12 @@ impl Pending {
     }
 
     /// [`resolve`](Self::resolve), giving back the buffer that held the
-    /// raw bytes (empty when there were none), for the caller to free
-    /// where it likes. With the system allocator, memory freed on the
-    /// thread that allocated it costs no wait on another thread's
-    /// allocator lock.
+    /// raw bytes, for the caller to free where it likes. With the system
+    /// allocator, memory freed on the thread that allocated it costs no
+    /// wait on another thread's allocator lock. The buffer is empty when
+    /// there were no raw bytes, or when they were part of a buffer shared
+    /// with other messages of an mbox (which goes back to its reader by
+    /// itself).
     pub fn resolve_giving_back(self) -> (Message, Vec<u8>) {
         let Some(raw) = self.raw else { return (self.shell, Vec::new()) };
         let parsed = parse(&raw, &self.limits);
@@ -417,7 +418,10 @@ impl Pending {
             complete: parsed.complete && msg.complete,
             ..msg
         };
-        (msg, raw)
+        match raw {
+            Raw::Own(bytes) => (msg, bytes),
+            Raw::Shared(_) => (msg, Vec::new()),
+        }
     }
 }
 
@@ -425,7 +429,7 @@ impl fmt::Debug for Pending {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Pending")
             .field("message", &self.shell)
-            .field("raw_len", &self.raw.as_ref().map(Vec::len))
+            .field("raw_len", &self.raw.as_ref().map(|raw| raw.len()))
             .finish_non_exhaustive()
     }
 }
