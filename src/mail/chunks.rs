@@ -10,8 +10,11 @@
 //! of an earlier one, and allocates one only when none is free.
 //!
 //! Memory: the chunks alive are the one being read and those that
-//! messages still hold. A small message keeps its whole chunk alive, so a
-//! caller that keeps `n` shared messages keeps at most `n` chunks.
+//! messages still hold. Only a chunk that one read filled is shared
+//! (input that comes in smaller reads, from a pipe, is copied as
+//! before), so shared messages that lie one after another hold about
+//! their own bytes; but a small message keeps its whole chunk alive, and
+//! a caller that keeps `n` shared messages far apart keeps `n` chunks.
 
 use std::fmt;
 use std::io::{self, BufRead, Read};
@@ -127,8 +130,12 @@ impl<R: Read> Chunks<R> {
     }
 
     /// The bytes at `range` of [`buffered`](Self::buffered), without a
-    /// copy; `None` when `range` is not within them.
+    /// copy; `None` when `range` is not within them, or when the last read
+    /// did not fill the chunk (a few bytes must not hold a whole chunk).
     pub fn share(&self, range: Range<usize>) -> Option<Shared> {
+        if self.filled < self.chunk.bytes.len() {
+            return None;
+        }
         let start = self.pos.checked_add(range.start)?;
         let end = self.pos.checked_add(range.end)?;
         (start <= end && end <= self.filled)
@@ -225,9 +232,34 @@ mod tests {
         assert_eq!(chunks.chunk.bytes.as_ptr(), current);
     }
 
+    /// A reader that gives at most `n` bytes a read, as a pipe does.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.1.min(self.0.len()).min(buf.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn bytes_of_a_chunk_a_read_left_part_empty_are_not_shared() {
+        let mut chunks = Chunks::with_capacity(8, Trickle(b"abcdefghijk", 8));
+        assert_eq!(chunks.fill_buf().unwrap(), b"abcdefgh");
+        assert!(chunks.share(0..8).is_some());
+        chunks.consume(8);
+        assert_eq!(chunks.fill_buf().unwrap(), b"ijk");
+        assert!(chunks.share(0..2).is_none());
+        let mut pipe = Chunks::with_capacity(8, Trickle(b"abcdefghijk", 3));
+        assert_eq!(pipe.fill_buf().unwrap(), b"abc");
+        assert!(pipe.share(0..3).is_none());
+    }
+
     #[test]
     fn shortened_bytes_stop_at_their_start() {
-        let mut chunks = Chunks::with_capacity(8, &b"abcdef"[..]);
+        let mut chunks = Chunks::with_capacity(6, &b"abcdef"[..]);
         chunks.fill_buf().unwrap();
         let mut shared = chunks.share(2..5).unwrap();
         shared.shorten(1);

@@ -16,9 +16,9 @@
 //! Memory: one message, at most `max_message` bytes of it; longer
 //! messages are cut there and said to be incomplete, and reading goes on
 //! at the next `From ` line. The mbox is read in [chunks](super::chunks)
-//! of 256 KiB: a message that lies whole in one chunk, with no `>From `
-//! line, is handed on as a range of that chunk rather than copied, and
-//! keeps the chunk alive while it is held.
+//! of 256 KiB: a message that lies whole in one chunk that one read
+//! filled, with no `>From ` line, is handed on as a range of that chunk
+//! rather than copied, and keeps the chunk alive while it is held.
 
 use std::io::{self, BufRead, Chain, Cursor, Read};
 use std::sync::{Arc, LazyLock};
@@ -570,8 +570,14 @@ mod tests {
     fn messages_whole_in_a_chunk_are_shared_not_copied() {
         let mbox = b"From a\nSubject: one\n\nbody\n\nFrom b\n>From x\n\n\
                      From c\nlast\n";
-        let mut mbox =
-            Mbox::new(&mbox[..], "t.mbox".into(), Limits::default());
+        // One read fills the one chunk.
+        let limits = Limits::default();
+        let mut mbox = Mbox::with_capacity(
+            mbox.len(),
+            &mbox[..],
+            "t.mbox".into(),
+            limits,
+        );
         let entries: Vec<Entry> =
             std::iter::from_fn(|| mbox.next_entry()).collect();
         let shared: Vec<bool> =
