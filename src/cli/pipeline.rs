@@ -6,33 +6,35 @@
 //! pool, every core by default, keeping four or five batches there at
 //! once so that no core waits at the end of a batch, and passes the
 //! results on in input order through a channel of [`DONE`] slots; the
-//! main thread writes them. At most thirteen batches are in memory (one
-//! being read, two waiting, five on the pool, four waiting to be written,
-//! one being written), however large the archive, and up to [`SPENT`]
-//! spent buffers of at most 64 KiB (below). The reader only splits
-//! inputs into messages; their MIME parsing, most of the work of
-//! reading, is done on the pool with the rest.
+//! main thread writes them. The reader only splits inputs into messages;
+//! their MIME parsing, most of the work of reading, is done on the pool
+//! with the rest.
 //!
 //! On the pool a batch is worked on in pieces of up to [`PIECE`]
 //! messages, whose records are written into one buffer: a message costs
 //! no allocation of its own for its record, and the writer copies a
 //! piece's records in a few large writes.
 //!
-//! Most messages of an mbox hold no buffer of their own but a range of
-//! one of the reader's 256 KiB chunks ([`mail::Reader::pending`]), which
-//! goes back to the reader when its last message is done with. A batch
-//! holds its own bytes and at most the two chunks at its ends beyond
-//! them, and the reader keeps a few chunks spare.
+//! Memory, however large the archive: at most thirteen batches (one
+//! being read, two waiting, five on the pool, four waiting to be
+//! written, one being written); up to [`SPENT`] spent buffers of at most
+//! 64 KiB (below); and the mbox reader's 8 MiB of spare chunks. A batch
+//! closes when its messages keep 8 MiB alive ([`Pending::held_len`]):
+//! most messages of an mbox hold no buffer of their own but a range of
+//! one of the reader's 256 KiB chunks ([`mail::Reader::pending`]), and a
+//! chunk counts whole, in the batch of the first message that shares it.
+//! So a batch holds at most 8 MiB, its last message, and the chunk that
+//! its first message shares with the batch before.
 //!
 //! The raw bytes of a message that has a buffer of its own (a message
 //! file, or an mbox message that runs across two chunks), once parsed,
-//! are sent back to the reader, which allocated them, to be freed there;
-//! freed on the pool, they made
-//! its threads wait on the reader thread's allocator lock (with glibc's
-//! allocator, about a tenth of the pool's time went idle so). Buffers
-//! over 64 KiB, and those that find the channel full, are freed on the
-//! pool: large ones are few, and a full channel means the reader is
-//! waiting to hand on a batch, not allocating.
+//! are sent back to the reader, which allocated them, to be freed there.
+//! Freed on the pool, they made its threads wait on the reader thread's
+//! allocator lock (with glibc's allocator, about a tenth of the pool's
+//! time went idle so). Buffers over 64 KiB, and those that find the
+//! channel full, are freed on the pool: large ones are few, and a full
+//! channel means the reader is waiting to hand on a batch, not
+//! allocating. Chunks go back to the reader by themselves.
 
 use std::collections::VecDeque;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -46,7 +48,8 @@ use super::output::{Sink, WriteError};
 use super::report::Summary;
 use super::{Fatal, InputArgs, Status};
 
-/// A batch closes at this many messages or bytes.
+/// A batch closes at this many messages, or when its messages keep this
+/// many bytes alive ([`Pending::held_len`]).
 const BATCH_MESSAGES: usize = 512;
 const BATCH_BYTES: usize = 8 << 20;
 
@@ -129,7 +132,7 @@ fn reader(
                 spent.try_iter().for_each(drop);
                 match item {
                     Ok(m) => {
-                        bytes += m.raw_len();
+                        bytes += m.held_len();
                         batch.push(m);
                         if batch.len() >= BATCH_MESSAGES
                             || bytes >= BATCH_BYTES

@@ -9,13 +9,16 @@
 //! otherwise the reader moves on to a chunk given back by the last holder
 //! of an earlier one, and allocates one only when none is free.
 //!
-//! Memory: the chunks alive are the one being read and those that
-//! messages still hold. Only a chunk that one read filled is shared
-//! (input that comes in smaller reads, from a pipe, is copied as
-//! before), so shared messages that lie one after another hold about
-//! their own bytes; but a small message keeps its whole chunk alive, and
-//! a caller that keeps `n` shared messages far apart keeps `n` chunks.
+//! Memory: the chunks alive are the one being read, those that messages
+//! still hold, and up to [`SPARE`] spares (8 MiB). Only a chunk that one
+//! read filled is shared (input that comes in smaller reads, from a
+//! pipe, is copied as before). A small message keeps its whole chunk
+//! alive, so [`Chunks::share`] tells whether a share is the first of its
+//! chunk's bytes: a caller counts the whole chunk then, and nothing for
+//! the shares after it, and so knows what the messages it holds keep
+//! alive.
 
+use std::cell::Cell;
 use std::fmt;
 use std::io::{self, BufRead, Read};
 use std::ops::{Deref, Range};
@@ -25,12 +28,15 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 /// The size of a chunk.
 ///
 /// PERF: a message that runs past the end of a chunk is copied; with
-/// 256 KiB that is about 1 in 70 messages of ordinary mail, and the
-/// `read` calls stay few.
+/// 256 KiB that is about 1 in 70 messages of the 2.3 GB mbox of
+/// BENCHMARKS.md (3.5 KB on average), and the `read` calls stay few.
 pub(crate) const CHUNK: usize = 256 << 10;
 
 /// How many chunks given back wait to be read into again, at most; the
-/// others are freed.
+/// others are freed where they are given back.
+///
+/// PERF: as many as a batch of the command line's pipeline holds at
+/// most (8 MiB); a new chunk costs its page faults and zeroing.
 const SPARE: usize = 32;
 
 /// One buffer of a [`Chunks`] reader, going back to it when dropped.
@@ -49,7 +55,9 @@ impl Drop for Chunk {
 /// A message's raw bytes: a buffer of its own, or bytes of a chunk that
 /// it shares with the messages read with it.
 pub(crate) enum Raw {
+    /// Bytes copied out of the input, or unescaped.
     Own(Vec<u8>),
+    /// Bytes left where they were read.
     Shared(Shared),
 }
 
@@ -104,6 +112,8 @@ pub(crate) struct Chunks<R> {
     /// The bytes of `chunk` not consumed yet.
     pos: usize,
     filled: usize,
+    /// Whether any of the bytes the last read gave were shared.
+    shared: Cell<bool>,
     spare: Receiver<Box<[u8]>>,
     home: SyncSender<Box<[u8]>>,
 }
@@ -119,7 +129,8 @@ impl<R: Read> Chunks<R> {
         let (home, spare) = sync_channel(SPARE);
         let bytes = vec![0; capacity.max(1)].into_boxed_slice();
         let chunk = Arc::new(Chunk { bytes, home: home.clone() });
-        Chunks { inner, chunk, pos: 0, filled: 0, spare, home }
+        let shared = Cell::new(false);
+        Chunks { inner, chunk, pos: 0, filled: 0, shared, spare, home }
     }
 
     /// The bytes buffered and not consumed yet (what
@@ -130,31 +141,47 @@ impl<R: Read> Chunks<R> {
     }
 
     /// The bytes at `range` of [`buffered`](Self::buffered), without a
-    /// copy; `None` when `range` is not within them, or when the last read
-    /// did not fill the chunk (a few bytes must not hold a whole chunk).
-    pub fn share(&self, range: Range<usize>) -> Option<Shared> {
+    /// copy, and whether they are the first bytes of the last read to be
+    /// shared; `None` when `range` is not within them, or when the last
+    /// read did not fill the chunk (a few bytes must not hold a whole
+    /// chunk).
+    pub fn share(&self, range: Range<usize>) -> Option<(Shared, bool)> {
         if self.filled < self.chunk.bytes.len() {
             return None;
         }
         let start = self.pos.checked_add(range.start)?;
         let end = self.pos.checked_add(range.end)?;
-        (start <= end && end <= self.filled)
-            .then(|| Shared { chunk: self.chunk.clone(), range: start..end })
+        if start > end || end > self.filled {
+            return None;
+        }
+        let first = !self.shared.replace(true);
+        Some((Shared { chunk: self.chunk.clone(), range: start..end }, first))
     }
 
-    /// Makes the current chunk one to read into: it stays when nothing
-    /// else holds it, else a spare or a new one takes its place.
-    fn make_writable(&mut self) {
-        if Arc::get_mut(&mut self.chunk).is_some() {
-            return;
-        }
+    /// The size of a chunk.
+    pub fn capacity(&self) -> usize {
+        self.chunk.bytes.len()
+    }
+
+    /// A buffer for a new chunk: a spare, else a new one.
+    fn fresh(&self) -> Box<[u8]> {
         let size = self.chunk.bytes.len();
-        let bytes = match self.spare.try_recv() {
+        match self.spare.try_recv() {
             Ok(bytes) if bytes.len() == size => bytes,
             _ => vec![0; size].into_boxed_slice(),
-        };
-        self.chunk = Arc::new(Chunk { bytes, home: self.home.clone() });
+        }
     }
+}
+
+/// One read into `bytes`; how many bytes it gave.
+///
+/// # Errors
+///
+/// The reader's error.
+fn read_into(inner: &mut impl Read, bytes: &mut [u8]) -> io::Result<usize> {
+    // A reader that says it gave more than there was room for is not
+    // believed.
+    Ok(inner.read(bytes)?.min(bytes.len()))
 }
 
 impl<R: Read> Read for Chunks<R> {
@@ -170,16 +197,20 @@ impl<R: Read> Read for Chunks<R> {
 impl<R: Read> BufRead for Chunks<R> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         if self.pos == self.filled {
-            self.make_writable();
+            // Into the chunk when nothing else holds it, else into a new
+            // one, which goes to the spares if the read fails.
             let n = match Arc::get_mut(&mut self.chunk) {
-                Some(chunk) => {
-                    let n = self.inner.read(&mut chunk.bytes)?;
-                    n.min(chunk.bytes.len())
+                Some(chunk) => read_into(&mut self.inner, &mut chunk.bytes)?,
+                None => {
+                    let bytes = self.fresh();
+                    let mut chunk = Chunk { bytes, home: self.home.clone() };
+                    let n = read_into(&mut self.inner, &mut chunk.bytes)?;
+                    self.chunk = Arc::new(chunk);
+                    n
                 }
-                // N.B. not reached: the chunk was made writable above.
-                None => return Err(io::Error::other("mbox buffer in use")),
             };
             (self.pos, self.filled) = (0, n);
+            self.shared.set(false);
         }
         Ok(&self.chunk.bytes[self.pos..self.filled])
     }
@@ -190,22 +221,51 @@ impl<R: Read> BufRead for Chunks<R> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// A reader that gives its bytes in reads of the sizes given in turn,
+    /// as a pipe does; a size of 0 is a read interrupted by a signal.
+    pub(crate) struct Reads<'a> {
+        pub bytes: &'a [u8],
+        pub sizes: Vec<usize>,
+        pub calls: usize,
+    }
+
+    impl Read for Reads<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let size = self.sizes[self.calls % self.sizes.len()];
+            self.calls += 1;
+            if size == 0 {
+                return Err(io::ErrorKind::Interrupted.into());
+            }
+            let n = size.min(self.bytes.len()).min(buf.len());
+            buf[..n].copy_from_slice(&self.bytes[..n]);
+            self.bytes = &self.bytes[n..];
+            Ok(n)
+        }
+    }
+
+    fn reads<'a>(bytes: &'a [u8], sizes: &[usize]) -> Reads<'a> {
+        Reads { bytes, sizes: sizes.to_vec(), calls: 0 }
+    }
 
     #[test]
     fn shared_bytes_outlive_the_reads_after_them() {
-        let input = b"abcdefghij";
-        let mut chunks = Chunks::with_capacity(4, &input[..]);
+        let mut chunks = Chunks::with_capacity(4, &b"abcdefghij"[..]);
         assert_eq!(chunks.fill_buf().unwrap(), b"abcd");
-        let held = chunks.share(1..3).unwrap();
+        let (held, first) = chunks.share(1..3).unwrap();
+        assert!(first);
         assert!(chunks.share(1..5).is_none());
+        let (_, first) = chunks.share(3..4).unwrap();
+        assert!(!first);
         chunks.consume(4);
         // The held chunk is not read into: a new one is.
         assert_eq!(chunks.fill_buf().unwrap(), b"efgh");
         chunks.consume(1);
         assert_eq!(chunks.buffered(), b"fgh");
-        assert_eq!(&*chunks.share(0..2).unwrap(), b"fg");
+        let (shared, first) = chunks.share(0..2).unwrap();
+        assert_eq!((&*shared, first), (&b"fg"[..], true));
         assert_eq!(&*held, b"bc");
     }
 
@@ -214,7 +274,7 @@ mod tests {
         let input = [7u8; 64];
         let mut chunks = Chunks::with_capacity(8, &input[..]);
         chunks.fill_buf().unwrap();
-        let first = chunks.share(0..8).unwrap();
+        let (first, _) = chunks.share(0..8).unwrap();
         let address = first.chunk.bytes.as_ptr();
         chunks.consume(8);
         chunks.fill_buf().unwrap();
@@ -232,27 +292,30 @@ mod tests {
         assert_eq!(chunks.chunk.bytes.as_ptr(), current);
     }
 
-    /// A reader that gives at most `n` bytes a read, as a pipe does.
-    struct Trickle<'a>(&'a [u8], usize);
-
-    impl Read for Trickle<'_> {
-        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            let n = self.1.min(self.0.len()).min(buf.len());
-            buf[..n].copy_from_slice(&self.0[..n]);
-            self.0 = &self.0[n..];
-            Ok(n)
-        }
+    #[test]
+    fn a_failed_read_loses_nothing_and_holds_nothing() {
+        let mut chunks = Chunks::with_capacity(4, reads(b"abcdefgh", &[4, 0]));
+        chunks.fill_buf().unwrap();
+        let (held, _) = chunks.share(0..4).unwrap();
+        chunks.consume(4);
+        let err = chunks.fill_buf().unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::Interrupted);
+        assert_eq!(chunks.buffered(), b"");
+        // The chunk made for the failed read went to the spares.
+        assert_eq!(chunks.spare.try_iter().count(), 1);
+        assert_eq!(chunks.fill_buf().unwrap(), b"efgh");
+        assert_eq!(&*held, b"abcd");
     }
 
     #[test]
     fn bytes_of_a_chunk_a_read_left_part_empty_are_not_shared() {
-        let mut chunks = Chunks::with_capacity(8, Trickle(b"abcdefghijk", 8));
+        let mut chunks = Chunks::with_capacity(8, reads(b"abcdefghijk", &[8]));
         assert_eq!(chunks.fill_buf().unwrap(), b"abcdefgh");
         assert!(chunks.share(0..8).is_some());
         chunks.consume(8);
         assert_eq!(chunks.fill_buf().unwrap(), b"ijk");
         assert!(chunks.share(0..2).is_none());
-        let mut pipe = Chunks::with_capacity(8, Trickle(b"abcdefghijk", 3));
+        let mut pipe = Chunks::with_capacity(8, reads(b"abcdefghijk", &[3]));
         assert_eq!(pipe.fill_buf().unwrap(), b"abc");
         assert!(pipe.share(0..3).is_none());
     }
@@ -261,7 +324,7 @@ mod tests {
     fn shortened_bytes_stop_at_their_start() {
         let mut chunks = Chunks::with_capacity(6, &b"abcdef"[..]);
         chunks.fill_buf().unwrap();
-        let mut shared = chunks.share(2..5).unwrap();
+        let (mut shared, _) = chunks.share(2..5).unwrap();
         shared.shorten(1);
         assert_eq!(&*shared, b"cd");
         shared.shorten(9);

@@ -397,7 +397,9 @@ impl Reader {
     /// Memory: a pending message of an mbox may hold, instead of a copy
     /// of its bytes, the reader's 256 KiB buffer that they lie in, shared
     /// with the messages beside it. Holding a few of an mbox's messages
-    /// pending, far apart, keeps a buffer alive for each.
+    /// pending, far apart, keeps a buffer alive for each;
+    /// [`Pending::held_len`] tells what each keeps alive. The reader also
+    /// keeps up to 32 such buffers (8 MiB) spare, to read into again.
     pub fn pending(self) -> Pendings {
         Pendings(self)
     }
@@ -468,8 +470,8 @@ fn read_one(
         }
         Err(e) => {
             let len = raw.len();
-            let shell = Message::empty(source, len);
-            let mut msg = Pending::raw(shell, Raw::Own(raw), *limits);
+            let (shell, held) = (Message::empty(source, len), raw.capacity());
+            let mut msg = Pending::raw(shell, Raw::Own(raw), held, *limits);
             msg.fail(format!(
                 "read failed inside this message: {}",
                 io_cause(&e)
@@ -478,8 +480,8 @@ fn read_one(
         }
         Ok(_) => {
             let len = raw.len();
-            let shell = Message::empty(source, len);
-            Ok(Pending::raw(shell, Raw::Own(raw), *limits))
+            let (shell, held) = (Message::empty(source, len), raw.capacity());
+            Ok(Pending::raw(shell, Raw::Own(raw), held, *limits))
         }
     }
 }

@@ -85,8 +85,11 @@ impl<R: BufRead> LineReader<R> {
         loop {
             match self.inner.fill_buf() {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                // A second call: the borrow of the first cannot outlive
-                // the loop.
+                // N.B. at the end of input a second call would read again,
+                // and could fail where the first did not.
+                Ok([]) => return Ok(&[]),
+                // A second call, which does not read (the buffer is not
+                // empty): the borrow of the first cannot outlive the loop.
                 Ok(_) => return self.inner.fill_buf(),
                 Err(e) => return Err(e),
             }
@@ -170,6 +173,21 @@ mod tests {
             self.0 = &self.0[n..];
             Ok(n)
         }
+    }
+
+    #[test]
+    fn the_end_of_input_is_read_once() {
+        // Two bytes, the end, then a read interrupted: never reached.
+        let input = crate::mail::chunks::tests::Reads {
+            bytes: b"ab",
+            sizes: vec![usize::MAX, usize::MAX, 0],
+            calls: 0,
+        };
+        let mut lines = LineReader::new(io::BufReader::new(input));
+        assert_eq!(lines.buffer().unwrap(), b"ab");
+        lines.consume(2);
+        assert_eq!(lines.buffer().unwrap(), b"");
+        assert_eq!(lines.get_ref().get_ref().calls, 2);
     }
 
     #[test]

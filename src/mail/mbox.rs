@@ -39,6 +39,9 @@ pub(crate) struct Entry {
     pub bytes: Vec<u8>,
     /// Its bytes, when the reader's chunk held them as they are.
     pub shared: Option<Shared>,
+    /// With `shared`: the size of its chunk when it is the first message
+    /// to share that chunk's bytes, else 0.
+    pub held: usize,
     /// The bytes it took in the mbox, its `From ` line included.
     pub raw_len: usize,
     /// It was longer than `max_message` and was cut.
@@ -70,11 +73,15 @@ impl Entry {
         }
     }
 
-    /// Its bytes, wherever they are, to keep.
-    fn into_raw(self) -> Raw {
+    /// Its bytes, wherever they are, to keep, and the memory they keep
+    /// alive that no message before them does.
+    fn into_raw(self) -> (Raw, usize) {
         match self.shared {
-            Some(shared) => Raw::Shared(shared),
-            None => Raw::Own(self.bytes),
+            Some(shared) => (Raw::Shared(shared), self.held),
+            None => {
+                let held = self.bytes.capacity();
+                (Raw::Own(self.bytes), held)
+            }
         }
     }
 }
@@ -125,6 +132,7 @@ impl<R: Read> Mbox<R> {
             let mut e = Entry {
                 bytes: Vec::new(),
                 shared: None,
+                held: 0,
                 raw_len: self.next_from.take().unwrap_or(0),
                 cut: false,
                 preamble: !self.started,
@@ -170,17 +178,21 @@ impl<R: Read> Mbox<R> {
                 return;
             };
             let split = split_lines(&buf[..=last], e, self.limits.max_message);
-            if let Split::Alone { at, .. } = split {
+            if let Split::Verbatim { at, .. } = split {
                 match chunks.share(0..at) {
-                    Some(shared) => e.shared = Some(shared),
-                    // N.B. not reached: `at` is within the buffer.
+                    Some((shared, first)) => {
+                        e.shared = Some(shared);
+                        e.held = if first { chunks.capacity() } else { 0 };
+                    }
+                    // A chunk a short read filled is not shared: copied,
+                    // as for `Next`.
                     None => keep(e, &buf[..at], self.limits.max_message),
                 }
             }
             match split {
                 Split::Whole => self.lines.consume(last + 1),
                 Split::Next { at, from_line }
-                | Split::Alone { at, from_line } => {
+                | Split::Verbatim { at, from_line } => {
                     self.lines.consume(at + from_line);
                     self.next_from = Some(from_line);
                     self.started = true;
@@ -230,8 +242,9 @@ enum Split {
     /// The line at `at`, `from_line` bytes long, starts the next message.
     Next { at: usize, from_line: usize },
     /// As `Next`, and the message is all of the lines before `at`, as
-    /// they are: they were not copied, for the caller to share.
-    Alone { at: usize, from_line: usize },
+    /// they are: they were not copied, for the caller to share, or to
+    /// copy when the chunk may not be shared.
+    Verbatim { at: usize, from_line: usize },
 }
 
 /// Adds whole lines (`lines` starts a line and ends with `\n`) to `e`, up
@@ -248,14 +261,17 @@ fn split_lines(lines: &[u8], e: &mut Entry, max: usize) -> Split {
         quotes == 0
     });
     let end = next.map_or(lines.len(), |(line, _)| line);
-    let fresh = e.bytes.is_empty() && e.shared.is_none() && !e.cut;
+    // N.B. every line kept adds a byte or cuts the message: nothing of
+    // it was read before these lines.
+    let fresh = e.bytes.is_empty() && !e.cut;
     if let Some((line, _)) = next
         && fresh
         && !escaped
         && end <= room(e, max)
     {
         e.raw_len += line;
-        return Split::Alone { at: line, from_line: line_len(lines, line) };
+        let from_line = line_len(lines, line);
+        return Split::Verbatim { at: line, from_line };
     }
     e.bytes.reserve(end.min(room(e, max)));
 
@@ -335,7 +351,8 @@ impl<R: Read> Mbox<R> {
         let shell = Message::empty(source, e.raw_len);
         let (preamble, cut) = (e.preamble, e.cut);
         let error = e.error.take();
-        let mut msg = Pending::raw(shell, e.into_raw(), self.limits);
+        let (raw, held) = e.into_raw();
+        let mut msg = Pending::raw(shell, raw, held, self.limits);
         if preamble {
             msg.warn(
                 "text before the first `From ` line, read as one message"
@@ -376,9 +393,9 @@ pub struct MboxMessages<R>(Mbox<Chain<Cursor<Vec<u8>>, R>>);
 /// (rebuilding files, checking them byte for byte).
 ///
 /// Streaming: one message in memory at a time, at most `max_message`
-/// bytes of it. A UTF-8 byte-order mark at the start is skipped; text
-/// before the first `From ` line that is not only white space is the
-/// first message.
+/// bytes of it, and a read buffer of 256 KiB. A UTF-8 byte-order mark at
+/// the start is skipped; text before the first `From ` line that is not
+/// only white space is the first message.
 ///
 /// # Errors
 ///
@@ -421,7 +438,7 @@ impl<R: BufRead> Iterator for MboxMessages<R> {
             None => Ok(RawMessage {
                 raw_len: e.raw_len,
                 complete: !e.cut,
-                bytes: match e.into_raw() {
+                bytes: match e.into_raw().0 {
                     Raw::Own(bytes) => bytes,
                     Raw::Shared(shared) => shared.to_vec(),
                 },
@@ -453,28 +470,33 @@ fn separator_len(bytes: &[u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mail::chunks::tests::Reads;
+
+    /// Every entry of `mbox`, all held until the end (so that chunks are
+    /// held while the reader goes on), as bytes, length and cut.
+    fn entries<R: Read>(mut mbox: Mbox<R>) -> Vec<(Vec<u8>, usize, bool)> {
+        let held: Vec<Entry> =
+            std::iter::from_fn(|| mbox.next_entry()).collect();
+        held.iter().map(|e| (e.text().to_vec(), e.raw_len, e.cut)).collect()
+    }
 
     fn split(input: &[u8], max: usize) -> Vec<(Vec<u8>, usize, bool)> {
         let limits = Limits { max_message: max, ..Limits::default() };
-        let mut mbox = Mbox::new(input, "t.mbox".into(), limits);
-        std::iter::from_fn(|| mbox.next_entry())
-            .map(|e| (e.text().to_vec(), e.raw_len, e.cut))
-            .collect()
+        entries(Mbox::new(input, "t.mbox".into(), limits))
     }
 
     /// [`split`] through chunks of `capacity` bytes, so that lines run
-    /// past them and messages run across them.
+    /// past them and messages run across them, read in reads of `sizes`
+    /// bytes in turn (0: an interrupted read).
     fn split_buffered(
         input: &[u8],
         max: usize,
         capacity: usize,
+        sizes: &[usize],
     ) -> Vec<(Vec<u8>, usize, bool)> {
         let limits = Limits { max_message: max, ..Limits::default() };
-        let mut mbox =
-            Mbox::with_capacity(capacity, input, "t.mbox".into(), limits);
-        std::iter::from_fn(|| mbox.next_entry())
-            .map(|e| (e.text().to_vec(), e.raw_len, e.cut))
-            .collect()
+        let reads = Reads { bytes: input, sizes: sizes.to_vec(), calls: 0 };
+        entries(Mbox::with_capacity(capacity, reads, "t.mbox".into(), limits))
     }
 
     /// The rules of the module docs, line by line, with no limit.
@@ -525,8 +547,18 @@ mod tests {
                 0..40,
             ),
             capacity in 1usize..24,
+            // Full reads, and short and interrupted ones, in turn; the
+            // last always gives bytes.
+            mut sizes in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just(usize::MAX),
+                    0usize..24,
+                ],
+                0..6,
+            ),
             max in 1usize..64,
         ) {
+            sizes.push(usize::MAX);
             let input = parts.concat().into_bytes();
             let whole: Vec<(Vec<u8>, usize)> = split(&input, 1 << 20)
                 .into_iter()
@@ -534,7 +566,7 @@ mod tests {
                 .collect();
             proptest::prop_assert_eq!(&whole, &model(&input));
             let buffered: Vec<(Vec<u8>, usize)> =
-                split_buffered(&input, 1 << 20, capacity)
+                split_buffered(&input, 1 << 20, capacity, &sizes)
                     .into_iter()
                     .map(|(bytes, len, _)| (bytes, len))
                     .collect();
@@ -543,7 +575,7 @@ mod tests {
             // dropped), its length in full. A blank preamble that was cut
             // is kept: its unread rest could have been text.
             let unstripped = model_unstripped(&input);
-            let mut cut = split_buffered(&input, max, capacity);
+            let mut cut = split_buffered(&input, max, capacity, &sizes);
             if cut.len() == whole.len() + 1 {
                 let (bytes, _, was_cut) = cut.remove(0);
                 proptest::prop_assert!(was_cut);
@@ -566,26 +598,128 @@ mod tests {
         }
     }
 
+    /// Each entry of `input` read in chunks of `capacity` through
+    /// `reads`: bytes, length, cut, shared, and the memory held.
+    fn shares<R: Read>(
+        capacity: usize,
+        reads: R,
+    ) -> Vec<(Vec<u8>, usize, bool, bool, usize)> {
+        let limits = Limits::default();
+        let mut mbox =
+            Mbox::with_capacity(capacity, reads, "t.mbox".into(), limits);
+        let held: Vec<Entry> =
+            std::iter::from_fn(|| mbox.next_entry()).collect();
+        held.iter()
+            .map(|e| {
+                let shared = e.shared.is_some();
+                (e.text().to_vec(), e.raw_len, e.cut, shared, e.held)
+            })
+            .collect()
+    }
+
     #[test]
     fn messages_whole_in_a_chunk_are_shared_not_copied() {
-        let mbox = b"From a\nSubject: one\n\nbody\n\nFrom b\n>From x\n\n\
-                     From c\nlast\n";
-        // One read fills the one chunk.
-        let limits = Limits::default();
-        let mut mbox = Mbox::with_capacity(
-            mbox.len(),
-            &mbox[..],
-            "t.mbox".into(),
-            limits,
+        let mbox = b"preamble\nFrom a\r\nSubject: one\r\n\r\nbody\r\n\r\n\
+                     From b\n>From x\n\nFrom c\nyes\n\nFrom d\nlast\n";
+        // One read fills the one chunk. The preamble and the first are
+        // shared, the first share counting the whole chunk; the second has
+        // an escaped line; the last ends with the input.
+        let n = mbox.len();
+        assert_eq!(
+            shares(n, &mbox[..]),
+            [
+                (b"preamble\n".to_vec(), 9, false, true, n),
+                (b"Subject: one\r\n\r\nbody\r\n".to_vec(), 32, false, true, 0),
+                (b"From x\n".to_vec(), 16, false, false, 0),
+                (b"yes\n".to_vec(), 12, false, true, 0),
+                (b"last\n".to_vec(), 12, false, false, 0),
+            ]
         );
-        let entries: Vec<Entry> =
-            std::iter::from_fn(|| mbox.next_entry()).collect();
-        let shared: Vec<bool> =
-            entries.iter().map(|e| e.shared.is_some()).collect();
-        // The second has an escaped line; the last ends with the input.
-        assert_eq!(shared, [true, false, false]);
-        assert_eq!(entries[0].text(), b"Subject: one\n\nbody\n");
-        assert_eq!(entries[1].text(), b"From x\n");
+    }
+
+    #[test]
+    fn messages_read_in_short_reads_are_copied() {
+        let mbox = b"From a\nSubject: one\n\nbody\n\nFrom b\nlast\n";
+        let reads = Reads { bytes: mbox, sizes: vec![16], calls: 0 };
+        let got = shares(mbox.len(), reads);
+        assert_eq!(
+            got.iter().map(|e| (&e.0[..], e.3)).collect::<Vec<_>>(),
+            [(&b"Subject: one\n\nbody\n"[..], false), (b"last\n", false)]
+        );
+    }
+
+    #[test]
+    fn shared_and_copied_messages_resolve_the_same() {
+        let mut mbox = Vec::new();
+        for i in 0..40 {
+            let body = "x".repeat(i * 37);
+            mbox.extend_from_slice(
+                format!(
+                    "From a\nFrom: ana{i}@example.com\nSubject: n{i}\n\n\
+                     call 415-555-01{i:02} {body}\n\n"
+                )
+                .as_bytes(),
+            );
+        }
+        // Each message as parsed, and whether its bytes were shared.
+        let resolve = |reads: Reads<'_>| {
+            let limits = Limits::default();
+            let mut m =
+                Mbox::with_capacity(512, reads, "t.mbox".into(), limits);
+            let pendings: Vec<Pending> =
+                std::iter::from_fn(|| m.next_pending())
+                    .map(Result::unwrap)
+                    .collect();
+            let shared: Vec<usize> =
+                pendings.iter().map(Pending::held_len).collect();
+            let messages: Vec<_> = pendings
+                .into_iter()
+                .map(|p| {
+                    let msg = p.resolve();
+                    let fields: Vec<(String, Vec<u8>)> = msg
+                        .fields
+                        .iter()
+                        .map(|f| (f.name.to_string(), f.text.to_vec()))
+                        .collect();
+                    (msg.id, fields, msg.warnings, msg.errors, msg.raw_len)
+                })
+                .collect();
+            (messages, shared)
+        };
+        let whole = Reads { bytes: &mbox, sizes: vec![usize::MAX], calls: 0 };
+        let pipe = Reads { bytes: &mbox, sizes: vec![100], calls: 0 };
+        let ((shared, held), (copied, own)) = (resolve(whole), resolve(pipe));
+        assert_eq!(shared.len(), 40);
+        assert_eq!(shared, copied);
+        // Some were shared: a chunk counted whole, then none after it.
+        assert!(held.contains(&512) && held.contains(&0), "{held:?}");
+        // Copies hold their own buffers, at least their bytes each.
+        for (n, (_, _, _, _, raw_len)) in own.iter().zip(&copied) {
+            assert!(*n > 0 && *n + 8 >= *raw_len, "{n} {raw_len}");
+        }
+    }
+
+    #[test]
+    fn raw_messages_of_an_mbox_larger_than_a_chunk() {
+        let mut mbox = Vec::new();
+        for i in 0..100 {
+            // Half with an escaped line (copied), half without (shared).
+            let first = match i % 2 {
+                0 => format!(">From {i}"),
+                _ => format!("Line {i}"),
+            };
+            let line = format!("{first}\n{}\n", "y".repeat(i * 61));
+            mbox.extend_from_slice(b"From a\n");
+            mbox.extend_from_slice(line.repeat(i % 7 + 1).as_bytes());
+            mbox.extend_from_slice(b"\n");
+        }
+        assert!(mbox.len() > 2 * crate::mail::chunks::CHUNK);
+        let raw: Vec<(Vec<u8>, usize)> =
+            mbox_messages(&mbox[..], Limits::default())
+                .unwrap()
+                .map(|m| m.map(|m| (m.bytes, m.raw_len)).unwrap())
+                .collect();
+        assert_eq!(raw, model(&mbox));
     }
 
     fn texts(input: &[u8]) -> Vec<Vec<u8>> {

@@ -92,7 +92,6 @@ use std::sync::Arc;
 
 use crate::rules::FieldRole;
 use crate::scan::Field;
-
 use chunks::Raw;
 
 pub use error::MailError;
@@ -354,18 +353,27 @@ pub struct Pending {
     shell: Message,
     /// Its raw bytes, when they are still to be parsed.
     raw: Option<Raw>,
+    /// What it keeps alive that no message read before it does.
+    held: usize,
     limits: Limits,
 }
 
 impl Pending {
     /// A message that needs no parsing (a JSONL record).
     pub(crate) fn ready(msg: Message) -> Pending {
-        Pending { shell: msg, raw: None, limits: Limits::default() }
+        let held = msg.raw_len;
+        Pending { shell: msg, raw: None, held, limits: Limits::default() }
     }
 
-    /// Raw bytes to parse under `limits`, into `shell`.
-    pub(crate) fn raw(shell: Message, raw: Raw, limits: Limits) -> Pending {
-        Pending { shell, raw: Some(raw), limits }
+    /// Raw bytes to parse under `limits`, into `shell`, keeping `held`
+    /// bytes alive that no message read before keeps.
+    pub(crate) fn raw(
+        shell: Message,
+        raw: Raw,
+        held: usize,
+        limits: Limits,
+    ) -> Pending {
+        Pending { shell, raw: Some(raw), held, limits }
     }
 
     /// Where it came from.
@@ -376,6 +384,18 @@ impl Pending {
     /// How many bytes of its input it took.
     pub fn raw_len(&self) -> usize {
         self.shell.raw_len
+    }
+
+    /// How many bytes of memory holding it keeps alive that holding the
+    /// messages read before it from the same reader does not: its raw
+    /// bytes' buffer; for a message of an mbox that shares the reader's
+    /// buffer ([`Reader::pending`]), that whole buffer when it is the
+    /// first to share it and 0 after; for a JSONL record, its length.
+    /// Summed over messages read one after another, it bounds the memory
+    /// they hold, give or take the buffer the first of them shares with
+    /// the message before it.
+    pub fn held_len(&self) -> usize {
+        self.held
     }
 
     /// Marks it as not read completely, for a cause found after it was
