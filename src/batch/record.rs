@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use super::json::Json;
 use crate::classify::Classification;
 use crate::engine::Engine;
-use crate::mail::Message;
+use crate::mail::{Message, join_bodies};
 use crate::protect::{mask, mask_into};
 use crate::rules::{FieldRole, Semantics};
 use crate::scan::{Field, Scan, Span};
@@ -29,21 +29,30 @@ pub fn message_id(m: &Message) -> Cow<'_, str> {
 /// The fields a pack scans: a python-semantics pack (the guide's) reads
 /// the message's text as one `body`, as the guide did.
 pub fn fields_for<'m>(engine: &Engine, m: &'m Message) -> Vec<Field<'m>> {
-    let borrowed = |f: &'m Field<'static>| Field {
+    scanned_fields(engine, &m.fields)
+}
+
+/// [`fields_for`] a message whose fields are given apart from it
+/// ([`Pending::resolve_borrowing`](crate::mail::Pending::resolve_borrowing)).
+pub fn scanned_fields<'m>(
+    engine: &Engine,
+    fields: &'m [Field<'_>],
+) -> Vec<Field<'m>> {
+    let borrowed = |f: &'m Field<'_>| Field {
         name: Cow::Borrowed(f.name.as_ref()),
         role: f.role,
         text: Cow::Borrowed(f.text.as_ref()),
     };
     if engine.pack().semantics != Semantics::Python {
-        return m.fields.iter().map(borrowed).collect();
+        return fields.iter().map(borrowed).collect();
     }
     let mut out = vec![Field {
         name: Cow::Borrowed("body"),
         role: FieldRole::Body,
-        text: Cow::Owned(m.text()),
+        text: Cow::Owned(join_bodies(fields)),
     }];
     out.extend(
-        m.fields.iter().filter(|f| f.role != FieldRole::Body).map(borrowed),
+        fields.iter().filter(|f| f.role != FieldRole::Body).map(borrowed),
     );
     out
 }

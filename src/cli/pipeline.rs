@@ -42,6 +42,7 @@ use std::thread;
 
 use mailshield::mail::{self, Limits, Message, Pending};
 use mailshield::rules::Level;
+use mailshield::scan::Field;
 use rayon::prelude::*;
 
 use super::output::{Sink, WriteError};
@@ -196,7 +197,7 @@ fn process<W>(
     spent: &SyncSender<Vec<u8>>,
     work: &W,
 ) where
-    W: Fn(&Message, &mut Vec<u8>) -> Outcome + Sync,
+    W: Fn(&Message, &[Field<'_>], &mut Vec<u8>) -> Outcome + Sync,
 {
     let mut queue: VecDeque<Result<Receiver<Done>, String>> = VecDeque::new();
     pool.in_place_scope(|scope| {
@@ -242,7 +243,7 @@ fn process_batch<W>(
     work: &W,
 ) -> Done
 where
-    W: Fn(&Message, &mut Vec<u8>) -> Outcome + Sync,
+    W: Fn(&Message, &[Field<'_>], &mut Vec<u8>) -> Outcome + Sync,
 {
     // Pieces small enough that every thread gets one, as a batch of a
     // few large messages needs.
@@ -257,18 +258,18 @@ where
                 messages: Vec::with_capacity(pendings.len()),
             };
             for p in pendings {
-                let (m, raw) = p.resolve_giving_back();
+                let text = &mut piece.text;
+                let ((outcome, source, raw_len), raw) =
+                    p.resolve_borrowing(|m, fields| {
+                        let outcome = work(m, fields, text);
+                        (outcome, m.source.clone(), m.raw_len)
+                    });
                 if raw.capacity() > 0 && raw.capacity() <= SPENT_MAX {
                     // When the channel is full the buffer is freed here.
                     let _ = spent.try_send(raw);
                 }
-                let outcome = work(&m, &mut piece.text);
-                piece.messages.push(Worked {
-                    source: m.source,
-                    raw_len: m.raw_len,
-                    outcome,
-                    end: piece.text.len(),
-                });
+                let end = piece.text.len();
+                piece.messages.push(Worked { source, raw_len, outcome, end });
             }
             piece
         })
@@ -296,9 +297,10 @@ fn forward(
 }
 
 /// Runs `work` over every message of the inputs, writing each record to
-/// `sink` in input order, and reporting on stderr. `work` appends the
-/// message's record to the buffer it is given; `types` names the entity
-/// types its counts refer to.
+/// `sink` in input order, and reporting on stderr. `work` is given the
+/// message, its fields apart from it
+/// ([`Pending::resolve_borrowing`]), and the buffer to append its record
+/// to; `types` names the entity types its counts refer to.
 ///
 /// Three stages run at once: the reader, the pool working on the next
 /// batches, and this thread writing the batch before them, so the pool
@@ -316,7 +318,7 @@ pub(crate) fn run<W, A>(
     mut after: A,
 ) -> Result<Run, Fatal>
 where
-    W: Fn(&Message, &mut Vec<u8>) -> Outcome + Sync,
+    W: Fn(&Message, &[Field<'_>], &mut Vec<u8>) -> Outcome + Sync,
     A: FnMut(&Outcome) -> Result<(), Fatal>,
 {
     let mut builder = rayon::ThreadPoolBuilder::new();

@@ -3,12 +3,13 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use mailshield::batch::record::{counts, fields_for, message_id};
+use mailshield::batch::record::{counts, message_id, scanned_fields};
 use mailshield::crypto::KeySet;
 use mailshield::engine::Engine;
 use mailshield::mail::Message;
 use mailshield::protect::{Cipher, Options, mask, protect};
 use mailshield::rules::{FieldRole, LevelPolicy};
+use mailshield::scan::Field;
 
 use super::output::{Sink, WriteError};
 use super::pipeline::{self, Outcome};
@@ -64,16 +65,18 @@ fn text_or_base64(obj: &mut Map<String, Value>, key: &str, bytes: &[u8]) {
     }
 }
 
-/// Protects `m`, appending its storage record to `out`.
+/// Protects `m`, whose fields are `given`, appending its storage record
+/// to `out`.
 fn record(
     engine: &Engine,
     keys: &KeySet,
     cipher: Cipher,
     m: &Message,
+    given: &[Field<'_>],
     out: &mut Vec<u8>,
 ) -> Outcome {
     let id = message_id(m).into_owned();
-    let fields = fields_for(engine, m);
+    let fields = scanned_fields(engine, given);
     let opts = Options {
         cipher,
         keys: Some(keys),
@@ -239,7 +242,7 @@ pub(crate) fn run(args: ProtectArgs) -> Result<Status, Fatal> {
         &args.input,
         &mut sink,
         super::type_names(&engine),
-        |m, out| record(&engine, &keys, cipher, m, out),
+        |m, fields, out| record(&engine, &keys, cipher, m, fields, out),
         |_| Ok(()),
     );
     let run = match result {

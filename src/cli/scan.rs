@@ -1,24 +1,28 @@
 //! `mailshield scan`: one JSON line per message (SPEC.md section 6.1).
 
-use mailshield::batch::record::{fields_for, is_complete, write_scan_line};
+use mailshield::batch::record::{
+    is_complete, scanned_fields, write_scan_line,
+};
 use mailshield::classify::classify;
 use mailshield::engine::Engine;
 use mailshield::mail::Message;
 use mailshield::rules::Level;
+use mailshield::scan::Field;
 
 use super::output::Sink;
 use super::pipeline::{self, Outcome};
 use super::sarif::{Hit, Sarif};
 use super::{Fatal, ScanArgs, Status};
 
-/// Scans `m`, appending its record to `out`.
+/// Scans `m`, whose fields are `given`, appending its record to `out`.
 fn line(
     engine: &Engine,
     m: &Message,
+    given: &[Field<'_>],
     sarif: bool,
     out: &mut Vec<u8>,
 ) -> Outcome {
-    let fields = fields_for(engine, m);
+    let fields = scanned_fields(engine, given);
     let scan = engine.scan_fields(&fields);
     let c = classify(engine, &fields, &scan);
     write_scan_line(out, engine, m, &fields, &scan, &c);
@@ -67,7 +71,7 @@ pub(crate) fn run(args: ScanArgs) -> Result<Status, Fatal> {
         &args.input,
         &mut sink,
         super::type_names(&engine),
-        |m, out| line(&engine, m, with_hits, out),
+        |m, fields, out| line(&engine, m, fields, with_hits, out),
         |o| match sarif.as_mut() {
             Some(s) => s.add(&o.side),
             None => Ok(()),

@@ -648,6 +648,20 @@ mod tests {
         );
     }
 
+    /// What parsing made of a message, in a form to compare.
+    type Summary = (Option<String>, Vec<(String, Vec<u8>)>, Vec<String>);
+
+    fn parsed(m: &Message, fields: &[crate::scan::Field<'_>]) -> Summary {
+        let fields = fields
+            .iter()
+            .map(|f| (f.name.to_string(), f.text.to_vec()))
+            .collect();
+        let mut notes = m.warnings.clone();
+        notes.extend(m.errors.iter().cloned());
+        notes.push(format!("{} {}", m.raw_len, m.complete));
+        (m.id.clone(), fields, notes)
+    }
+
     #[test]
     fn shared_and_copied_messages_resolve_the_same() {
         let mut mbox = Vec::new();
@@ -661,41 +675,51 @@ mod tests {
                 .as_bytes(),
             );
         }
-        // Each message as parsed, and whether its bytes were shared.
-        let resolve = |reads: Reads<'_>| {
+        // Each message as parsed (with its fields apart, borrowing, or
+        // in it), and the memory each keeps alive.
+        let resolve = |sizes: Vec<usize>, borrowing: bool| {
             let limits = Limits::default();
+            let reads = Reads { bytes: &mbox, sizes, calls: 0 };
             let mut m =
                 Mbox::with_capacity(512, reads, "t.mbox".into(), limits);
             let pendings: Vec<Pending> =
                 std::iter::from_fn(|| m.next_pending())
                     .map(Result::unwrap)
                     .collect();
-            let shared: Vec<usize> =
+            let held: Vec<usize> =
                 pendings.iter().map(Pending::held_len).collect();
-            let messages: Vec<_> = pendings
+            let messages: Vec<Summary> = pendings
                 .into_iter()
-                .map(|p| {
-                    let msg = p.resolve();
-                    let fields: Vec<(String, Vec<u8>)> = msg
-                        .fields
-                        .iter()
-                        .map(|f| (f.name.to_string(), f.text.to_vec()))
-                        .collect();
-                    (msg.id, fields, msg.warnings, msg.errors, msg.raw_len)
+                .map(|p| match borrowing {
+                    true => {
+                        let (summary, _) = p.resolve_borrowing(|m, fields| {
+                            assert!(m.fields.is_empty());
+                            parsed(m, fields)
+                        });
+                        summary
+                    }
+                    false => {
+                        let m = p.resolve();
+                        parsed(&m, &m.fields)
+                    }
                 })
                 .collect();
-            (messages, shared)
+            (messages, held)
         };
-        let whole = Reads { bytes: &mbox, sizes: vec![usize::MAX], calls: 0 };
-        let pipe = Reads { bytes: &mbox, sizes: vec![100], calls: 0 };
-        let ((shared, held), (copied, own)) = (resolve(whole), resolve(pipe));
+        let (shared, held) = resolve(vec![usize::MAX], false);
+        let (borrowed, _) = resolve(vec![usize::MAX], true);
+        let (copied, own) = resolve(vec![100], false);
         assert_eq!(shared.len(), 40);
-        assert_eq!(shared, copied);
+        assert_eq!(borrowed, shared);
+        assert_eq!(copied, shared);
         // Some were shared: a chunk counted whole, then none after it.
         assert!(held.contains(&512) && held.contains(&0), "{held:?}");
         // Copies hold their own buffers, at least their bytes each.
-        for (n, (_, _, _, _, raw_len)) in own.iter().zip(&copied) {
-            assert!(*n > 0 && *n + 8 >= *raw_len, "{n} {raw_len}");
+        for (n, m) in own.iter().zip(&copied) {
+            let last = m.2.last().unwrap();
+            let raw_len: usize =
+                last.split(' ').next().unwrap().parse().unwrap();
+            assert!(*n > 0 && *n + 8 >= raw_len, "{n} {raw_len}");
         }
     }
 

@@ -52,13 +52,14 @@ use crate::scan::Field;
 /// quoted-printable inside the one above it, are parsed.
 pub(crate) const MAX_DECODE_DEPTH: usize = 3;
 
-/// What [`parse`] made of one message.
+/// What [`parse`] made of one message; with [`parse_borrowing`], its
+/// fields may borrow the message's bytes (`'a`).
 #[derive(Clone, Debug, Default)]
-pub struct Parsed {
+pub struct Parsed<'a> {
     /// The Message-ID without its angle brackets, when there is one.
     pub id: Option<String>,
     /// The fields, in SPEC section 5 order.
-    pub fields: Vec<Field<'static>>,
+    pub fields: Vec<Field<'a>>,
     /// Problems that did not stop the message from being scanned (a
     /// parser failure, skipped deep parts), one line each, never content.
     pub warnings: Vec<String>,
@@ -141,8 +142,28 @@ const ADDRESS_FIELDS: [(HeaderName<'static>, &str); 4] = [
 /// );
 /// assert!(parsed.complete && parsed.warnings.is_empty());
 /// ```
-pub fn parse(raw: &[u8], limits: &Limits) -> Parsed {
-    parse_with(raw, limits, Route::Simple)
+pub fn parse(raw: &[u8], limits: &Limits) -> Parsed<'static> {
+    parse_with(raw, limits, Route::Simple, Part::owned)
+}
+
+/// [`parse`], with the text of a field that is the message's bytes as
+/// they are (the body of a plain message in UTF-8, the shape of most
+/// mail) borrowed from `raw` rather than copied.
+///
+/// # Example
+///
+/// ```
+/// use std::borrow::Cow;
+///
+/// use mailshield::mail::{Limits, parse_borrowing};
+///
+/// let raw = b"Subject: hi\n\nSSN 536-90-1234\n";
+/// let parsed = parse_borrowing(raw, &Limits::default());
+/// assert_eq!(parsed.fields[1].text, &b"SSN 536-90-1234\n"[..]);
+/// assert!(matches!(parsed.fields[1].text, Cow::Borrowed(_)));
+/// ```
+pub fn parse_borrowing<'a>(raw: &'a [u8], limits: &Limits) -> Parsed<'a> {
+    parse_with(raw, limits, Route::Simple, Part::borrowing)
 }
 
 /// Which ways of reading a plain message [`parse_with`] may take before
@@ -159,8 +180,35 @@ enum Route {
     Simple,
 }
 
-/// [`parse`], taking `route`; the routes are compared in tests.
-fn parse_with(raw: &[u8], limits: &Limits, route: Route) -> Parsed {
+/// A field as a walk makes it: its name static or made, its text owned
+/// or borrowed from the message.
+struct Part<'a> {
+    name: Cow<'static, str>,
+    role: FieldRole,
+    text: Cow<'a, [u8]>,
+}
+
+impl<'a> Part<'a> {
+    /// The field, owning its text.
+    fn owned(self) -> Field<'static> {
+        let text = Cow::Owned(self.text.into_owned());
+        Field { name: self.name, role: self.role, text }
+    }
+
+    /// The field, its text borrowed when it was.
+    fn borrowing(self) -> Field<'a> {
+        Field { name: self.name, role: self.role, text: self.text }
+    }
+}
+
+/// [`parse`], taking `route`, making fields with `field`; the routes are
+/// compared in tests.
+fn parse_with<'a, 'f>(
+    raw: &'a [u8],
+    limits: &Limits,
+    route: Route,
+    field: fn(Part<'a>) -> Field<'f>,
+) -> Parsed<'f> {
     let mut out = Parsed { complete: true, ..Parsed::default() };
     let raw = if raw.len() > limits.max_message {
         out.fail(too_large(limits.max_message));
@@ -177,7 +225,7 @@ fn parse_with(raw: &[u8], limits: &Limits, route: Route) -> Parsed {
         catch_unwind(AssertUnwindSafe(|| walk.top(raw, &mut out.id, route)));
     match caught {
         Ok(Ok(())) => {
-            out.fields = walk.fields;
+            out.fields = walk.fields.into_iter().map(field).collect();
             out.warnings.append(&mut walk.warnings);
             out.errors.append(&mut walk.errors);
             out.complete &= walk.complete;
@@ -201,7 +249,7 @@ pub(crate) fn too_large(max: usize) -> String {
     format!("message larger than {max} bytes; only the first {max} were read")
 }
 
-impl Parsed {
+impl Parsed<'_> {
     fn fail(&mut self, error: String) {
         self.errors.push(error);
         self.complete = false;
@@ -228,10 +276,10 @@ fn owned(name: &str, role: FieldRole, text: Vec<u8>) -> Field<'static> {
     Field { name: name.to_owned().into(), role, text: text.into() }
 }
 
-/// The state of one message's walk.
-struct Walk<'l> {
+/// The state of one message's walk, whose fields may borrow `'a`.
+struct Walk<'l, 'a> {
     limits: &'l Limits,
-    fields: Vec<Field<'static>>,
+    fields: Vec<Part<'a>>,
     bodies: usize,
     decoded: usize,
     warnings: Vec<String>,
@@ -244,8 +292,8 @@ struct Walk<'l> {
 /// A part waiting to be walked: its message, its index there, its depth.
 type Pending<'m, 'x> = (&'m Message<'x>, usize, usize);
 
-impl<'l> Walk<'l> {
-    fn new(limits: &'l Limits) -> Walk<'l> {
+impl<'l, 'a> Walk<'l, 'a> {
+    fn new(limits: &'l Limits) -> Walk<'l, 'a> {
         Walk {
             limits,
             fields: Vec::new(),
@@ -262,7 +310,7 @@ impl<'l> Walk<'l> {
     /// The top-level message: header fields, then its parts.
     fn top(
         &mut self,
-        raw: &[u8],
+        raw: &'a [u8],
         id: &mut Option<String>,
         route: Route,
     ) -> Result<(), Fallback> {
@@ -308,7 +356,7 @@ impl<'l> Walk<'l> {
     /// test compares the two on every message of the shared corpora).
     fn plain(
         &mut self,
-        raw: &[u8],
+        raw: &'a [u8],
         id: &mut Option<String>,
         route: Route,
     ) -> bool {
@@ -329,7 +377,7 @@ impl<'l> Walk<'l> {
         }
         *id = self.header_fields(&root.headers, head);
         let text = body.strip_prefix("\u{FEFF}".as_bytes()).unwrap_or(body);
-        self.push_body(text.to_vec());
+        self.push_body_text(Cow::Borrowed(text));
         true
     }
 
@@ -337,7 +385,7 @@ impl<'l> Walk<'l> {
     fn simple(
         &mut self,
         headers: simple::Headers<'_>,
-        body: &[u8],
+        body: &'a [u8],
         id: &mut Option<String>,
     ) -> bool {
         if headers.encoded || !is_text_in(headers.charset, body) {
@@ -354,7 +402,7 @@ impl<'l> Walk<'l> {
         }
         *id = headers.id.map(str::to_owned);
         let text = body.strip_prefix("\u{FEFF}".as_bytes()).unwrap_or(body);
-        self.push_body(text.to_vec());
+        self.push_body_text(Cow::Borrowed(text));
         true
     }
 
@@ -606,18 +654,31 @@ impl<'l> Walk<'l> {
     }
 
     fn push_body(&mut self, text: Vec<u8>) {
+        self.push_body_text(Cow::Owned(text));
+    }
+
+    fn push_body_text(&mut self, text: Cow<'a, [u8]>) {
         let name = self.next_body_name();
-        if self.push(name, FieldRole::Body, text) {
+        if self.push_text(name, FieldRole::Body, text) {
             self.bodies += 1;
         }
     }
 
-    /// Adds a field unless it would take the decoded bytes past the limit.
     fn push(
         &mut self,
         name: Cow<'static, str>,
         role: FieldRole,
         text: Vec<u8>,
+    ) -> bool {
+        self.push_text(name, role, Cow::Owned(text))
+    }
+
+    /// Adds a field unless it would take the decoded bytes past the limit.
+    fn push_text(
+        &mut self,
+        name: Cow<'static, str>,
+        role: FieldRole,
+        text: Cow<'a, [u8]>,
     ) -> bool {
         if self.decoded.saturating_add(text.len()) > self.limits.max_decoded {
             if !self.full_warned {
@@ -630,7 +691,7 @@ impl<'l> Walk<'l> {
             return false;
         }
         self.decoded += text.len();
-        self.fields.push(Field { name, role, text: text.into() });
+        self.fields.push(Part { name, role, text });
         true
     }
 
@@ -880,11 +941,14 @@ mod tests {
     /// differ. Returns whether the fast path took it.
     fn same_both_ways(raw: &[u8], at: &str) -> bool {
         let limits = Limits::default();
-        let full = summary(&parse_with(raw, &limits, Route::Full));
+        let full =
+            summary(&parse_with(raw, &limits, Route::Full, Part::owned));
         for route in [Route::Headers, Route::Simple] {
-            let fast = summary(&parse_with(raw, &limits, route));
+            let fast = summary(&parse_with(raw, &limits, route, Part::owned));
             assert_eq!(fast, full, "{at}: {route:?}");
         }
+        let borrowing = summary(&parse_borrowing(raw, &limits));
+        assert_eq!(borrowing, full, "{at}: borrowing");
         is_fast(raw)
     }
 

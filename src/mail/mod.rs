@@ -11,6 +11,9 @@
 //! paths into the files a run reads, in a sorted, deterministic order.
 //! [`parse`] turns the raw bytes of one message into fields; it is what
 //! the readers use, and what the C ABI calls on a buffer.
+//! [`parse_borrowing`] does the same with the body of a plain message
+//! borrowed from those bytes rather than copied; the command line parses
+//! so, through [`Pending::resolve_borrowing`].
 //!
 //! How inputs are recognised (`--format auto`):
 //! - a directory with both `cur/` and `new/` is a maildir: the files in
@@ -97,7 +100,7 @@ use chunks::Raw;
 pub use error::MailError;
 pub use input::{Input, Inputs, Pendings, Reader, inputs, open, sniff};
 pub use mbox::{MboxMessages, RawMessage, mbox_messages};
-pub use mime::{Parsed, parse};
+pub use mime::{Parsed, parse, parse_borrowing};
 
 /// How an input is read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -424,24 +427,60 @@ impl Pending {
     /// itself).
     pub fn resolve_giving_back(self) -> (Message, Vec<u8>) {
         let Some(raw) = self.raw else { return (self.shell, Vec::new()) };
-        let parsed = parse(&raw, &self.limits);
-        let mut msg = self.shell;
-        let mut warnings = parsed.warnings;
-        warnings.append(&mut msg.warnings);
-        let mut errors = parsed.errors;
-        errors.append(&mut msg.errors);
-        let msg = Message {
-            id: parsed.id,
-            fields: parsed.fields,
-            warnings,
-            errors,
-            complete: parsed.complete && msg.complete,
-            ..msg
+        let (mut msg, fields) = merge(self.shell, parse(&raw, &self.limits));
+        msg.fields = fields;
+        (msg, give_back(raw))
+    }
+
+    /// Parses it and hands it to `work` with its fields beside it, not in
+    /// [`Message::fields`] (which `work` sees empty): a field that is the
+    /// raw bytes as they are (the body of a plain UTF-8 message, the
+    /// shape of most mail) borrows them instead of being copied
+    /// ([`parse_borrowing`]). Gives back what `work` gave, and the raw
+    /// bytes' buffer as [`resolve_giving_back`](Self::resolve_giving_back)
+    /// does.
+    pub fn resolve_borrowing<T>(
+        self,
+        work: impl FnOnce(&Message, &[Field<'_>]) -> T,
+    ) -> (T, Vec<u8>) {
+        let Some(raw) = self.raw else {
+            let mut msg = self.shell;
+            let fields = std::mem::take(&mut msg.fields);
+            return (work(&msg, &fields), Vec::new());
         };
-        match raw {
-            Raw::Own(bytes) => (msg, bytes),
-            Raw::Shared(_) => (msg, Vec::new()),
-        }
+        let parsed = parse_borrowing(&raw, &self.limits);
+        let (msg, fields) = merge(self.shell, parsed);
+        let worked = work(&msg, &fields);
+        drop(fields);
+        (worked, give_back(raw))
+    }
+}
+
+/// The message as reading left it (`shell`) and as parsing made it,
+/// with the warnings and errors of parsing before those of reading; its
+/// fields beside it.
+fn merge(shell: Message, parsed: Parsed<'_>) -> (Message, Vec<Field<'_>>) {
+    let mut warnings = parsed.warnings;
+    warnings.extend(shell.warnings);
+    let mut errors = parsed.errors;
+    errors.extend(shell.errors);
+    let msg = Message {
+        id: parsed.id,
+        fields: Vec::new(),
+        warnings,
+        errors,
+        complete: parsed.complete && shell.complete,
+        ..shell
+    };
+    (msg, parsed.fields)
+}
+
+/// The buffer of raw bytes, for the caller to free: empty when they were
+/// shared (a shared chunk goes back to its reader by itself).
+fn give_back(raw: Raw) -> Vec<u8> {
+    match raw {
+        Raw::Own(bytes) => bytes,
+        Raw::Shared(_) => Vec::new(),
     }
 }
 
@@ -455,7 +494,7 @@ impl fmt::Debug for Pending {
 }
 
 /// The body fields joined by a blank line.
-fn join_bodies(fields: &[Field<'_>]) -> Vec<u8> {
+pub(crate) fn join_bodies(fields: &[Field<'_>]) -> Vec<u8> {
     let mut text = Vec::new();
     for (i, field) in
         fields.iter().filter(|f| f.role == FieldRole::Body).enumerate()
