@@ -384,21 +384,27 @@ impl<'l, 'a> Walk<'l, 'a> {
     /// A plain message whose headers [`simple::read`] read.
     fn simple(
         &mut self,
-        headers: simple::Headers<'_>,
+        headers: simple::Headers<'a>,
         body: &'a [u8],
         id: &mut Option<String>,
     ) -> bool {
         if headers.encoded || !is_text_in(headers.charset, body) {
             return false;
         }
+        // The headers' text borrowed where the block has it as it is.
         let names = ADDRESS_FIELDS.iter().map(|(_, field)| field);
         for (field, text) in names.zip(headers.addresses) {
             if let Some(text) = text {
-                self.push((*field).into(), FieldRole::Address, text.into());
+                let text = match text {
+                    Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
+                    Cow::Owned(s) => Cow::Owned(s.into_bytes()),
+                };
+                self.push_text((*field).into(), FieldRole::Address, text);
             }
         }
         if let Some(text) = headers.subject {
-            self.push("subject".into(), FieldRole::Subject, text.into());
+            let text = Cow::Borrowed(text.as_bytes());
+            self.push_text("subject".into(), FieldRole::Subject, text);
         }
         *id = headers.id.map(str::to_owned);
         let text = body.strip_prefix("\u{FEFF}".as_bytes()).unwrap_or(body);

@@ -21,11 +21,14 @@
 //! this reader with `mail-parser` on the shared corpora and on generated
 //! blocks at the edge of that language.
 
+use std::borrow::Cow;
+
 /// The headers of a simple block that matter for scanning.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct Headers<'a> {
-    /// `from`, `to`, `cc`, `reply-to`, as [`super::headers`] writes them.
-    pub addresses: [Option<String>; 4],
+    /// `from`, `to`, `cc`, `reply-to`, as [`super::headers`] writes them
+    /// (borrowed when the block writes them so already).
+    pub addresses: [Option<Cow<'a, str>>; 4],
     pub subject: Option<&'a str>,
     /// The Message-ID without its angle brackets.
     pub id: Option<&'a str>,
@@ -138,31 +141,42 @@ impl<'a> Headers<'a> {
     }
 }
 
-/// A comma-separated list of simple addresses, as one line.
-fn addresses(value: &str) -> Option<String> {
-    let mut out = String::with_capacity(value.len());
-    for item in value.split(',') {
-        let item = trim(item);
-        if !out.is_empty() {
-            out.push_str(", ");
+/// A comma-separated list of simple addresses, as one line: each
+/// address as it is, joined by `, `; `value` itself when it is written
+/// so.
+fn addresses(value: &str) -> Option<Cow<'_, str>> {
+    // Whether every item but the first follows its comma after exactly
+    // one space, with no blank before the next comma.
+    let mut tidy = true;
+    for (i, raw) in value.split(',').enumerate() {
+        let item = trim(raw);
+        if !is_address(item) {
+            return None;
         }
-        match item.split_once('<') {
-            None if is_addr(item) => out.push_str(item),
-            Some((name, rest)) => {
-                let addr = rest.strip_suffix('>')?;
-                let name = name.strip_suffix(' ')?;
-                if !is_addr(addr) || !is_name(name) {
-                    return None;
-                }
-                out.push_str(name);
-                out.push_str(" <");
-                out.push_str(addr);
-                out.push('>');
+        let lead = usize::from(i > 0);
+        tidy &=
+            raw.len() == item.len() + lead && (i == 0 || raw.starts_with(' '));
+    }
+    Some(match tidy {
+        true => Cow::Borrowed(value),
+        false => Cow::Owned(
+            value.split(',').map(trim).collect::<Vec<_>>().join(", "),
+        ),
+    })
+}
+
+/// `local@domain`, or `Name Words <local@domain>` with one space before
+/// the bracket.
+fn is_address(item: &str) -> bool {
+    match item.split_once('<') {
+        None => is_addr(item),
+        Some((name, rest)) => {
+            match (name.strip_suffix(' '), rest.strip_suffix('>')) {
+                (Some(name), Some(addr)) => is_addr(addr) && is_name(name),
+                _ => false,
             }
-            None => return None,
         }
     }
-    Some(out)
 }
 
 /// `local@domain` of letters, digits and `._%+-` (`.-` in the domain).
@@ -336,11 +350,37 @@ mod tests {
             h.addresses[0].as_deref(),
             Some("Ana Li <ana@example.com>, bo@example.org")
         );
+        assert!(matches!(h.addresses[0], Some(Cow::Borrowed(_))));
         assert_eq!(h.addresses[1..], [None, None, None]);
         assert_eq!(h.subject, Some("Re: the plan"));
         assert_eq!(h.id, Some("a.1@example.com"));
         assert!(h.typed && !h.encoded);
         assert_eq!(h.charset, Some("utf-8"));
+    }
+
+    #[test]
+    fn address_lists_are_written_one_way() {
+        let list = |value: &'static str| match addresses(value) {
+            Some(Cow::Borrowed(s)) => format!("borrowed {s}"),
+            Some(Cow::Owned(s)) => format!("owned {s}"),
+            None => "none".into(),
+        };
+        assert_eq!(list("a@example.com"), "borrowed a@example.com");
+        assert_eq!(
+            list("Ana Li <a@example.com>, b@example.org"),
+            "borrowed Ana Li <a@example.com>, b@example.org"
+        );
+        assert_eq!(
+            list("a@example.com ,b@example.org"),
+            "owned a@example.com, b@example.org"
+        );
+        assert_eq!(
+            list("a@example.com,  Bo <b@example.org>"),
+            "owned a@example.com, Bo <b@example.org>"
+        );
+        assert_eq!(list("a@example.com,,b@example.org"), "none");
+        assert_eq!(list("Ana  Li <a@example.com>"), "none");
+        assert_eq!(list("Ana Li<a@example.com>"), "none");
     }
 
     #[test]
