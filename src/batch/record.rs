@@ -32,8 +32,11 @@ pub fn fields_for<'m>(engine: &Engine, m: &'m Message) -> Vec<Field<'m>> {
     scanned_fields(engine, &m.fields)
 }
 
-/// [`fields_for`] a message whose fields are given apart from it
+/// The fields a pack scans, as [`fields_for`] gives them, for a message
+/// whose fields come apart from it
 /// ([`Pending::resolve_borrowing`](crate::mail::Pending::resolve_borrowing)).
+/// They borrow `fields`, but for the `body` of a python-semantics pack,
+/// which joins the body fields into a new text.
 pub fn scanned_fields<'m>(
     engine: &Engine,
     fields: &'m [Field<'_>],

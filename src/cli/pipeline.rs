@@ -27,8 +27,9 @@
 //! its first message shares with the batch before.
 //!
 //! The raw bytes of a message that has a buffer of its own (a message
-//! file, or an mbox message that runs across two chunks), once parsed,
-//! are sent back to the reader, which allocated them, to be freed there.
+//! file, or an mbox message that runs across two chunks), once its
+//! record is written (its fields borrow them until then), are sent back
+//! to the reader, which allocated them, to be freed there.
 //! Freed on the pool, they made its threads wait on the reader thread's
 //! allocator lock (with glibc's allocator, about a tenth of the pool's
 //! time went idle so). Buffers over 64 KiB, and those that find the
@@ -261,8 +262,8 @@ where
                 let text = &mut piece.text;
                 let ((outcome, source, raw_len), raw) =
                     p.resolve_borrowing(|m, fields| {
-                        let outcome = work(m, fields, text);
-                        (outcome, m.source.clone(), m.raw_len)
+                        let outcome = work(&m, fields, text);
+                        (outcome, m.source, m.raw_len)
                     });
                 if raw.capacity() > 0 && raw.capacity() <= SPENT_MAX {
                     // When the channel is full the buffer is freed here.

@@ -649,17 +649,28 @@ mod tests {
     }
 
     /// What parsing made of a message, in a form to compare.
-    type Summary = (Option<String>, Vec<(String, Vec<u8>)>, Vec<String>);
+    #[derive(Debug, PartialEq)]
+    struct Resolved {
+        id: Option<String>,
+        fields: Vec<(String, Vec<u8>)>,
+        warnings: Vec<String>,
+        errors: Vec<String>,
+        complete: bool,
+        raw_len: usize,
+    }
 
-    fn parsed(m: &Message, fields: &[crate::scan::Field<'_>]) -> Summary {
-        let fields = fields
-            .iter()
-            .map(|f| (f.name.to_string(), f.text.to_vec()))
-            .collect();
-        let mut notes = m.warnings.clone();
-        notes.extend(m.errors.iter().cloned());
-        notes.push(format!("{} {}", m.raw_len, m.complete));
-        (m.id.clone(), fields, notes)
+    fn resolved(m: &Message, fields: &[crate::scan::Field<'_>]) -> Resolved {
+        Resolved {
+            id: m.id.clone(),
+            fields: fields
+                .iter()
+                .map(|f| (f.name.to_string(), f.text.to_vec()))
+                .collect(),
+            warnings: m.warnings.clone(),
+            errors: m.errors.clone(),
+            complete: m.complete,
+            raw_len: m.raw_len,
+        }
     }
 
     #[test]
@@ -675,10 +686,16 @@ mod tests {
                 .as_bytes(),
             );
         }
+        // A warning of parsing (a stray line among the headers), and an
+        // error of reading (cut at `max_message`).
+        mbox.extend_from_slice(b"From b\nSubject: s\nstray\n\nhi\n\n");
+        let long = format!("From c\nSubject: t\n\n{}\n", "y".repeat(3000));
+        mbox.extend_from_slice(long.as_bytes());
+
         // Each message as parsed (with its fields apart, borrowing, or
-        // in it), and the memory each keeps alive.
+        // in it), the memory each keeps alive, and the buffers given back.
         let resolve = |sizes: Vec<usize>, borrowing: bool| {
-            let limits = Limits::default();
+            let limits = Limits { max_message: 2000, ..Limits::default() };
             let reads = Reads { bytes: &mbox, sizes, calls: 0 };
             let mut m =
                 Mbox::with_capacity(512, reads, "t.mbox".into(), limits);
@@ -688,38 +705,42 @@ mod tests {
                     .collect();
             let held: Vec<usize> =
                 pendings.iter().map(Pending::held_len).collect();
-            let messages: Vec<Summary> = pendings
+            let (messages, given): (Vec<Resolved>, Vec<usize>) = pendings
                 .into_iter()
                 .map(|p| match borrowing {
                     true => {
-                        let (summary, _) = p.resolve_borrowing(|m, fields| {
+                        let (r, buffer) = p.resolve_borrowing(|m, fields| {
                             assert!(m.fields.is_empty());
-                            parsed(m, fields)
+                            resolved(&m, fields)
                         });
-                        summary
+                        (r, buffer.len())
                     }
                     false => {
-                        let m = p.resolve();
-                        parsed(&m, &m.fields)
+                        let (m, buffer) = p.resolve_giving_back();
+                        (resolved(&m, &m.fields), buffer.len())
                     }
                 })
-                .collect();
-            (messages, held)
+                .unzip();
+            (messages, held, given)
         };
-        let (shared, held) = resolve(vec![usize::MAX], false);
-        let (borrowed, _) = resolve(vec![usize::MAX], true);
-        let (copied, own) = resolve(vec![100], false);
-        assert_eq!(shared.len(), 40);
+        let (shared, held, _) = resolve(vec![usize::MAX], false);
+        let (borrowed, _, _) = resolve(vec![usize::MAX], true);
+        let (copied, own, given) = resolve(vec![100], true);
+        assert_eq!(shared.len(), 42);
         assert_eq!(borrowed, shared);
         assert_eq!(copied, shared);
+        let (stray, cut) = (&shared[40], &shared[41]);
+        assert_eq!(stray.warnings.len(), 1, "{stray:?}");
+        assert!(stray.errors.is_empty() && stray.complete);
+        assert_eq!(cut.errors, [super::too_large(2000)]);
+        assert!(cut.warnings.is_empty() && !cut.complete);
         // Some were shared: a chunk counted whole, then none after it.
         assert!(held.contains(&512) && held.contains(&0), "{held:?}");
-        // Copies hold their own buffers, at least their bytes each.
-        for (n, m) in own.iter().zip(&copied) {
-            let last = m.2.last().unwrap();
-            let raw_len: usize =
-                last.split(' ').next().unwrap().parse().unwrap();
-            assert!(*n > 0 && *n + 8 >= raw_len, "{n} {raw_len}");
+        // Copies hold their own buffers, at least their bytes each, and
+        // give them back.
+        for ((n, back), m) in own.iter().zip(&given).zip(&copied) {
+            assert!(*n > 0 && *n + 8 >= m.raw_len.min(2000), "{n} {m:?}");
+            assert!(*back > 0);
         }
     }
 

@@ -27,8 +27,14 @@
 //! A message with no text part has no `body` field. A leading U+FEFF
 //! (a byte-order mark that a charset decoder kept) is dropped from a
 //! text part.
+//!
+//! [`parse_borrowing`] gives the same fields, some of them borrowing the
+//! message's bytes where they are the field's text as it is (the body of
+//! a plain message, a plain subject); which ones do is not a promise,
+//! only that the text is the same.
 
 use std::borrow::Cow;
+use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::LazyLock;
 
@@ -54,7 +60,9 @@ pub(crate) const MAX_DECODE_DEPTH: usize = 3;
 
 /// What [`parse`] made of one message; with [`parse_borrowing`], its
 /// fields may borrow the message's bytes (`'a`).
-#[derive(Clone, Debug, Default)]
+///
+/// `Debug` shows field names and sizes, never their text.
+#[derive(Clone, Default)]
 pub struct Parsed<'a> {
     /// The Message-ID without its angle brackets, when there is one.
     pub id: Option<String>,
@@ -147,8 +155,11 @@ pub fn parse(raw: &[u8], limits: &Limits) -> Parsed<'static> {
 }
 
 /// [`parse`], with the text of a field that is the message's bytes as
-/// they are (the body of a plain message in UTF-8, the shape of most
-/// mail) borrowed from `raw` rather than copied.
+/// they are borrowed from `raw` rather than copied: the body of a plain
+/// message in UTF-8 (the shape of most mail), and its subject and
+/// address lists when the header block has them as the fields keep
+/// them. The fields, their order and their text are those of [`parse`];
+/// which of them borrow is not a promise.
 ///
 /// # Example
 ///
@@ -156,11 +167,15 @@ pub fn parse(raw: &[u8], limits: &Limits) -> Parsed<'static> {
 /// use std::borrow::Cow;
 ///
 /// use mailshield::mail::{Limits, parse_borrowing};
+/// use mailshield::scan::Field;
 ///
 /// let raw = b"Subject: hi\n\nSSN 536-90-1234\n";
 /// let parsed = parse_borrowing(raw, &Limits::default());
-/// assert_eq!(parsed.fields[1].text, &b"SSN 536-90-1234\n"[..]);
-/// assert!(matches!(parsed.fields[1].text, Cow::Borrowed(_)));
+/// let fields: Vec<(&str, &[u8])> =
+///     parsed.fields.iter().map(|f| (&*f.name, &*f.text)).collect();
+/// assert_eq!(fields, [("subject", &b"hi"[..]), ("body", &raw[13..])]);
+/// let borrowed = |f: &Field| matches!(f.text, Cow::Borrowed(_));
+/// assert!(parsed.fields.iter().all(borrowed));
 /// ```
 pub fn parse_borrowing<'a>(raw: &'a [u8], limits: &Limits) -> Parsed<'a> {
     parse_with(raw, limits, Route::Simple, Part::borrowing)
@@ -272,6 +287,32 @@ impl Parsed<'_> {
     }
 }
 
+/// Shows field names and sizes, never their text.
+impl fmt::Debug for Parsed<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let fields: Vec<(&str, FieldRole, usize)> = self
+            .fields
+            .iter()
+            .map(|x| (&*x.name, x.role, x.text.len()))
+            .collect();
+        f.debug_struct("Parsed")
+            .field("has_id", &self.id.is_some())
+            .field("fields", &fields)
+            .field("warnings", &self.warnings)
+            .field("errors", &self.errors)
+            .field("complete", &self.complete)
+            .finish()
+    }
+}
+
+/// Text as bytes, borrowed or owned as it was.
+fn cow_bytes(text: Cow<'_, str>) -> Cow<'_, [u8]> {
+    match text {
+        Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
+        Cow::Owned(s) => Cow::Owned(s.into_bytes()),
+    }
+}
+
 fn owned(name: &str, role: FieldRole, text: Vec<u8>) -> Field<'static> {
     Field { name: name.to_owned().into(), role, text: text.into() }
 }
@@ -345,9 +386,10 @@ impl<'l, 'a> Walk<'l, 'a> {
     /// transfer-encoded, the shape of most mail in an archive, read
     /// without `mail-parser` touching its body: the header block is
     /// parsed alone and the body is the bytes after it, validated and
-    /// copied once. The nesting guard is not needed, since such a body is
-    /// never parsed for parts. Returns false, having changed nothing, for
-    /// any other message, which then takes the full walk.
+    /// borrowed (copied only by an owned parse). The nesting guard is not
+    /// needed, since such a body is never parsed for parts. Returns false,
+    /// having changed nothing, for any other message, which then takes the
+    /// full walk.
     ///
     /// With [`Route::Simple`], a header block [`simple::read`] can read
     /// is not given to `mail-parser` at all.
@@ -395,10 +437,7 @@ impl<'l, 'a> Walk<'l, 'a> {
         let names = ADDRESS_FIELDS.iter().map(|(_, field)| field);
         for (field, text) in names.zip(headers.addresses) {
             if let Some(text) = text {
-                let text = match text {
-                    Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
-                    Cow::Owned(s) => Cow::Owned(s.into_bytes()),
-                };
+                let text = cow_bytes(text);
                 self.push_text((*field).into(), FieldRole::Address, text);
             }
         }
@@ -934,7 +973,53 @@ mod tests {
 
     /// What a parse gave, in a form to compare.
     fn summary(p: &Parsed) -> String {
-        format!("{p:?}")
+        let fields: Vec<(&str, FieldRole, &[u8])> =
+            p.fields.iter().map(|f| (&*f.name, f.role, &*f.text)).collect();
+        let notes = (&p.id, &p.warnings, &p.errors, p.complete);
+        format!("{fields:?} {notes:?}")
+    }
+
+    #[test]
+    fn fields_borrow_where_they_are_the_bytes_as_they_are() {
+        // Each field of each message: borrowed or not.
+        let borrowed = |raw: &[u8]| -> Vec<(String, bool)> {
+            parse_borrowing(raw, &Limits::default())
+                .fields
+                .iter()
+                .map(|f| {
+                    let b = matches!(f.text, Cow::Borrowed(_));
+                    (f.name.to_string(), b)
+                })
+                .collect()
+        };
+        let names = |list: &[(&str, bool)]| -> Vec<(String, bool)> {
+            list.iter().map(|&(n, b)| (n.to_string(), b)).collect()
+        };
+        let simple = b"From: Ana Li <a@example.com>\nTo: b@example.org, \
+                       c@example.org\nSubject: hi\n\nbody\n";
+        assert_eq!(
+            borrowed(simple),
+            names(&[
+                ("from", true),
+                ("to", true),
+                ("subject", true),
+                ("body", true)
+            ])
+        );
+        let untidy = b"To: a@example.com ,b@example.org\n\nbody\n";
+        assert_eq!(borrowed(untidy), names(&[("to", false), ("body", true)]));
+        // An encoded word: headers by mail-parser, the body still as it
+        // is.
+        let encoded = b"Subject: =?utf-8?q?caf=C3=A9?=\n\nbody\n";
+        assert_eq!(
+            borrowed(encoded),
+            names(&[("subject", false), ("body", true)])
+        );
+        let base64 = b"Content-Transfer-Encoding: base64\n\nYm9keQ==\n";
+        assert_eq!(borrowed(base64), names(&[("body", false)]));
+        // The owned parse copies them all.
+        let owned = parse(simple, &Limits::default());
+        assert!(owned.fields.iter().all(|f| matches!(f.text, Cow::Owned(_))));
     }
 
     /// Whether the fast path takes `raw`.

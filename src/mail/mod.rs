@@ -433,24 +433,49 @@ impl Pending {
     }
 
     /// Parses it and hands it to `work` with its fields beside it, not in
-    /// [`Message::fields`] (which `work` sees empty): a field that is the
+    /// [`Message::fields`], which `work` finds empty: fields that are the
     /// raw bytes as they are (the body of a plain UTF-8 message, the
-    /// shape of most mail) borrows them instead of being copied
-    /// ([`parse_borrowing`]). Gives back what `work` gave, and the raw
-    /// bytes' buffer as [`resolve_giving_back`](Self::resolve_giving_back)
-    /// does.
+    /// shape of most mail) borrow them instead of being copied
+    /// ([`parse_borrowing`]). So `work` must take the fields it is given,
+    /// not the message's (`record::scanned_fields`, not `fields_for`).
+    /// Gives back what `work` gave, and the raw bytes' buffer as
+    /// [`resolve_giving_back`](Self::resolve_giving_back) does.
+    ///
+    /// # Panics
+    ///
+    /// A panic of `work` goes on up; the raw bytes are freed.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::borrow::Cow;
+    ///
+    /// use mailshield::mail::{Format, Limits, open};
+    ///
+    /// let path = std::env::temp_dir().join("resolve_borrowing.mbox");
+    /// std::fs::write(&path, "From a\nSubject: hi\n\nbody\n").unwrap();
+    /// let reader = open(&path, Format::Auto, Limits::default()).unwrap();
+    /// for pending in reader.pending() {
+    ///     let (texts, _) = pending.unwrap().resolve_borrowing(|m, fields| {
+    ///         assert!(m.fields.is_empty());
+    ///         fields.iter().map(|f| f.text.to_vec()).collect::<Vec<_>>()
+    ///     });
+    ///     assert_eq!(texts, [&b"hi"[..], b"body\n"]);
+    /// }
+    /// # std::fs::remove_file(&path).unwrap();
+    /// ```
     pub fn resolve_borrowing<T>(
         self,
-        work: impl FnOnce(&Message, &[Field<'_>]) -> T,
+        work: impl FnOnce(Message, &[Field<'_>]) -> T,
     ) -> (T, Vec<u8>) {
         let Some(raw) = self.raw else {
             let mut msg = self.shell;
             let fields = std::mem::take(&mut msg.fields);
-            return (work(&msg, &fields), Vec::new());
+            return (work(msg, &fields), Vec::new());
         };
         let parsed = parse_borrowing(&raw, &self.limits);
         let (msg, fields) = merge(self.shell, parsed);
-        let worked = work(&msg, &fields);
+        let worked = work(msg, &fields);
         drop(fields);
         (worked, give_back(raw))
     }
@@ -505,4 +530,30 @@ pub(crate) fn join_bodies(fields: &[Field<'_>]) -> Vec<u8> {
         text.extend_from_slice(&field.text);
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_hands_its_fields_beside_it() {
+        let body = Field::new("body", FieldRole::Body, b"hi").into_owned();
+        let source = Source { path: "a.jsonl".into(), index: 2 };
+        let msg = Message {
+            fields: vec![body],
+            warnings: vec!["w".into()],
+            ..Message::empty(source, 9)
+        };
+        let (got, buffer) = Pending::ready(msg).resolve_borrowing(|m, f| {
+            let fields: Vec<(String, Vec<u8>)> = f
+                .iter()
+                .map(|f| (f.name.to_string(), f.text.to_vec()))
+                .collect();
+            (m.fields.len(), m.warnings, m.raw_len, fields)
+        });
+        let body = vec![("body".to_string(), b"hi".to_vec())];
+        assert_eq!(got, (0, vec!["w".to_string()], 9, body));
+        assert!(buffer.is_empty());
+    }
 }

@@ -157,12 +157,17 @@ fn addresses(value: &str) -> Option<Cow<'_, str>> {
         tidy &=
             raw.len() == item.len() + lead && (i == 0 || raw.starts_with(' '));
     }
-    Some(match tidy {
-        true => Cow::Borrowed(value),
-        false => Cow::Owned(
-            value.split(',').map(trim).collect::<Vec<_>>().join(", "),
-        ),
-    })
+    if tidy {
+        return Some(Cow::Borrowed(value));
+    }
+    let mut out = String::with_capacity(value.len());
+    for (i, item) in value.split(',').map(trim).enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(item);
+    }
+    Some(Cow::Owned(out))
 }
 
 /// `local@domain`, or `Name Words <local@domain>` with one space before
@@ -378,9 +383,67 @@ mod tests {
             list("a@example.com,  Bo <b@example.org>"),
             "owned a@example.com, Bo <b@example.org>"
         );
+        assert_eq!(
+            list("a@example.com,\tb@example.org"),
+            "owned a@example.com, b@example.org"
+        );
         assert_eq!(list("a@example.com,,b@example.org"), "none");
         assert_eq!(list("Ana  Li <a@example.com>"), "none");
         assert_eq!(list("Ana Li<a@example.com>"), "none");
+    }
+
+    /// The address list as the reader wrote it before it could borrow:
+    /// each item rebuilt, joined by `, `.
+    fn rebuilt(value: &str) -> Option<String> {
+        let mut out = String::new();
+        for item in value.split(',') {
+            let item = trim(item);
+            if !out.is_empty() {
+                out.push_str(", ");
+            }
+            match item.split_once('<') {
+                None if is_addr(item) => out.push_str(item),
+                Some((name, rest)) => {
+                    let addr = rest.strip_suffix('>')?;
+                    let name = name.strip_suffix(' ')?;
+                    if !is_addr(addr) || !is_name(name) {
+                        return None;
+                    }
+                    out.push_str(&format!("{name} <{addr}>"));
+                }
+                None => return None,
+            }
+        }
+        Some(out)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn address_lists_read_as_rebuilt_and_borrowed_when_the_same(
+            items in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec![
+                        "a@b.example", "Ana <a@b.example>", "Bo Li <c@d.ex>",
+                        "x", "a@", "<a@b.example>", "Ana  <a@b.example>",
+                    ]),
+                    proptest::sample::select(vec![
+                        ",", ", ", " ,", ",  ", ",\t", " , ", "\t,",
+                    ]),
+                ),
+                1..5,
+            ),
+        ) {
+            let value: String =
+                items.iter().map(|(item, sep)| format!("{item}{sep}"))
+                    .collect();
+            let value = trim(value.trim_end_matches([',', ' ', '\t']));
+            let (got, want) = (addresses(value), rebuilt(value));
+            proptest::prop_assert_eq!(got.as_deref(), want.as_deref());
+            if let Some(got) = got {
+                let borrowed = matches!(got, Cow::Borrowed(_));
+                proptest::prop_assert_eq!(borrowed, &*got == value);
+            }
+        }
     }
 
     #[test]
