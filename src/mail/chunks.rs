@@ -13,10 +13,9 @@
 //! still hold, and up to [`SPARE`] spares (8 MiB). Only a chunk that one
 //! read filled is shared (input that comes in smaller reads, from a
 //! pipe, is copied as before). A small message keeps its whole chunk
-//! alive, so [`Chunks::share`] tells whether a share is the first of its
-//! chunk's bytes: a caller counts the whole chunk then, and nothing for
-//! the shares after it, and so knows what the messages it holds keep
-//! alive.
+//! alive, so the first share of a chunk's bytes counts the whole chunk
+//! and the shares after it nothing ([`Raw::held`]): a caller that adds
+//! these up knows what the messages it holds keep alive.
 
 use std::cell::Cell;
 use std::fmt;
@@ -61,6 +60,18 @@ pub(crate) enum Raw {
     Shared(Shared),
 }
 
+impl Raw {
+    /// The memory these bytes keep alive that the bytes read before them
+    /// do not: their own buffer; for shared bytes, their whole chunk when
+    /// they are the first of it to be shared, else nothing.
+    pub fn held(&self) -> usize {
+        match self {
+            Raw::Own(bytes) => bytes.capacity(),
+            Raw::Shared(shared) => shared.held,
+        }
+    }
+}
+
 impl Deref for Raw {
     type Target = [u8];
 
@@ -76,6 +87,9 @@ impl Deref for Raw {
 pub(crate) struct Shared {
     chunk: Arc<Chunk>,
     range: Range<usize>,
+    /// The chunk's size when these are the first of its bytes to be
+    /// shared, else 0.
+    held: usize,
 }
 
 impl Shared {
@@ -141,11 +155,9 @@ impl<R: Read> Chunks<R> {
     }
 
     /// The bytes at `range` of [`buffered`](Self::buffered), without a
-    /// copy, and whether they are the first bytes of the last read to be
-    /// shared; `None` when `range` is not within them, or when the last
-    /// read did not fill the chunk (a few bytes must not hold a whole
-    /// chunk).
-    pub fn share(&self, range: Range<usize>) -> Option<(Shared, bool)> {
+    /// copy; `None` when `range` is not within them, or when the last read
+    /// did not fill the chunk (a few bytes must not hold a whole chunk).
+    pub fn share(&self, range: Range<usize>) -> Option<Shared> {
         if self.filled < self.chunk.bytes.len() {
             return None;
         }
@@ -155,12 +167,9 @@ impl<R: Read> Chunks<R> {
             return None;
         }
         let first = !self.shared.replace(true);
-        Some((Shared { chunk: self.chunk.clone(), range: start..end }, first))
-    }
-
-    /// The size of a chunk.
-    pub fn capacity(&self) -> usize {
-        self.chunk.bytes.len()
+        let held = if first { self.chunk.bytes.len() } else { 0 };
+        let chunk = self.chunk.clone();
+        Some(Shared { chunk, range: start..end, held })
     }
 
     /// A buffer for a new chunk: a spare, else a new one.
@@ -254,19 +263,18 @@ pub(crate) mod tests {
     fn shared_bytes_outlive_the_reads_after_them() {
         let mut chunks = Chunks::with_capacity(4, &b"abcdefghij"[..]);
         assert_eq!(chunks.fill_buf().unwrap(), b"abcd");
-        let (held, first) = chunks.share(1..3).unwrap();
-        assert!(first);
+        let held = chunks.share(1..3).unwrap();
+        assert_eq!(Raw::Shared(chunks.share(1..3).unwrap()).held(), 0);
         assert!(chunks.share(1..5).is_none());
-        let (_, first) = chunks.share(3..4).unwrap();
-        assert!(!first);
+        assert_eq!(chunks.share(3..4).unwrap().held, 0);
         chunks.consume(4);
         // The held chunk is not read into: a new one is.
         assert_eq!(chunks.fill_buf().unwrap(), b"efgh");
         chunks.consume(1);
         assert_eq!(chunks.buffered(), b"fgh");
-        let (shared, first) = chunks.share(0..2).unwrap();
-        assert_eq!((&*shared, first), (&b"fg"[..], true));
-        assert_eq!(&*held, b"bc");
+        let shared = chunks.share(0..2).unwrap();
+        assert_eq!((&*shared, shared.held), (&b"fg"[..], 4));
+        assert_eq!((&*held, held.held), (&b"bc"[..], 4));
     }
 
     #[test]
@@ -274,7 +282,7 @@ pub(crate) mod tests {
         let input = [7u8; 64];
         let mut chunks = Chunks::with_capacity(8, &input[..]);
         chunks.fill_buf().unwrap();
-        let (first, _) = chunks.share(0..8).unwrap();
+        let first = chunks.share(0..8).unwrap();
         let address = first.chunk.bytes.as_ptr();
         chunks.consume(8);
         chunks.fill_buf().unwrap();
@@ -296,7 +304,7 @@ pub(crate) mod tests {
     fn a_failed_read_loses_nothing_and_holds_nothing() {
         let mut chunks = Chunks::with_capacity(4, reads(b"abcdefgh", &[4, 0]));
         chunks.fill_buf().unwrap();
-        let (held, _) = chunks.share(0..4).unwrap();
+        let held = chunks.share(0..4).unwrap();
         chunks.consume(4);
         let err = chunks.fill_buf().unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::Interrupted);
@@ -324,7 +332,7 @@ pub(crate) mod tests {
     fn shortened_bytes_stop_at_their_start() {
         let mut chunks = Chunks::with_capacity(6, &b"abcdef"[..]);
         chunks.fill_buf().unwrap();
-        let (mut shared, _) = chunks.share(2..5).unwrap();
+        let mut shared = chunks.share(2..5).unwrap();
         shared.shorten(1);
         assert_eq!(&*shared, b"cd");
         shared.shorten(9);

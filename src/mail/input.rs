@@ -470,8 +470,8 @@ fn read_one(
         }
         Err(e) => {
             let len = raw.len();
-            let (shell, held) = (Message::empty(source, len), raw.capacity());
-            let mut msg = Pending::raw(shell, Raw::Own(raw), held, *limits);
+            let shell = Message::empty(source, len);
+            let mut msg = Pending::raw(shell, Raw::Own(raw), *limits);
             msg.fail(format!(
                 "read failed inside this message: {}",
                 io_cause(&e)
@@ -480,8 +480,8 @@ fn read_one(
         }
         Ok(_) => {
             let len = raw.len();
-            let (shell, held) = (Message::empty(source, len), raw.capacity());
-            Ok(Pending::raw(shell, Raw::Own(raw), held, *limits))
+            let shell = Message::empty(source, len);
+            Ok(Pending::raw(shell, Raw::Own(raw), *limits))
         }
     }
 }

@@ -39,9 +39,6 @@ pub(crate) struct Entry {
     pub bytes: Vec<u8>,
     /// Its bytes, when the reader's chunk held them as they are.
     pub shared: Option<Shared>,
-    /// With `shared`: the size of its chunk when it is the first message
-    /// to share that chunk's bytes, else 0.
-    pub held: usize,
     /// The bytes it took in the mbox, its `From ` line included.
     pub raw_len: usize,
     /// It was longer than `max_message` and was cut.
@@ -73,15 +70,11 @@ impl Entry {
         }
     }
 
-    /// Its bytes, wherever they are, to keep, and the memory they keep
-    /// alive that no message before them does.
-    fn into_raw(self) -> (Raw, usize) {
+    /// Its bytes, wherever they are, to keep.
+    fn into_raw(self) -> Raw {
         match self.shared {
-            Some(shared) => (Raw::Shared(shared), self.held),
-            None => {
-                let held = self.bytes.capacity();
-                (Raw::Own(self.bytes), held)
-            }
+            Some(shared) => Raw::Shared(shared),
+            None => Raw::Own(self.bytes),
         }
     }
 }
@@ -132,7 +125,6 @@ impl<R: Read> Mbox<R> {
             let mut e = Entry {
                 bytes: Vec::new(),
                 shared: None,
-                held: 0,
                 raw_len: self.next_from.take().unwrap_or(0),
                 cut: false,
                 preamble: !self.started,
@@ -180,10 +172,7 @@ impl<R: Read> Mbox<R> {
             let split = split_lines(&buf[..=last], e, self.limits.max_message);
             if let Split::Verbatim { at, .. } = split {
                 match chunks.share(0..at) {
-                    Some((shared, first)) => {
-                        e.shared = Some(shared);
-                        e.held = if first { chunks.capacity() } else { 0 };
-                    }
+                    Some(shared) => e.shared = Some(shared),
                     // A chunk a short read filled is not shared: copied,
                     // as for `Next`.
                     None => keep(e, &buf[..at], self.limits.max_message),
@@ -351,8 +340,7 @@ impl<R: Read> Mbox<R> {
         let shell = Message::empty(source, e.raw_len);
         let (preamble, cut) = (e.preamble, e.cut);
         let error = e.error.take();
-        let (raw, held) = e.into_raw();
-        let mut msg = Pending::raw(shell, raw, held, self.limits);
+        let mut msg = Pending::raw(shell, e.into_raw(), self.limits);
         if preamble {
             msg.warn(
                 "text before the first `From ` line, read as one message"
@@ -438,7 +426,7 @@ impl<R: BufRead> Iterator for MboxMessages<R> {
             None => Ok(RawMessage {
                 raw_len: e.raw_len,
                 complete: !e.cut,
-                bytes: match e.into_raw().0 {
+                bytes: match e.into_raw() {
                     Raw::Own(bytes) => bytes,
                     Raw::Shared(shared) => shared.to_vec(),
                 },
@@ -609,10 +597,13 @@ mod tests {
             Mbox::with_capacity(capacity, reads, "t.mbox".into(), limits);
         let held: Vec<Entry> =
             std::iter::from_fn(|| mbox.next_entry()).collect();
-        held.iter()
+        // The memory held is that of a shared chunk; copies show 0.
+        held.into_iter()
             .map(|e| {
+                let (text, len, cut) = (e.text().to_vec(), e.raw_len, e.cut);
                 let shared = e.shared.is_some();
-                (e.text().to_vec(), e.raw_len, e.cut, shared, e.held)
+                let held = if shared { e.into_raw().held() } else { 0 };
+                (text, len, cut, shared, held)
             })
             .collect()
     }

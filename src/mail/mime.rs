@@ -43,7 +43,6 @@ use mail_parser::{
     MessagePart, PartType,
 };
 
-use super::Limits;
 use super::decode;
 use super::guard;
 use super::headers::{
@@ -51,6 +50,7 @@ use super::headers::{
 };
 use super::html;
 use super::simple;
+use super::{Limits, field_sizes};
 use crate::rules::FieldRole;
 use crate::scan::Field;
 
@@ -290,11 +290,7 @@ impl Parsed<'_> {
 /// Shows field names and sizes, never their text.
 impl fmt::Debug for Parsed<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let fields: Vec<(&str, FieldRole, usize)> = self
-            .fields
-            .iter()
-            .map(|x| (&*x.name, x.role, x.text.len()))
-            .collect();
+        let fields = field_sizes(&self.fields);
         f.debug_struct("Parsed")
             .field("has_id", &self.id.is_some())
             .field("fields", &fields)

@@ -327,11 +327,7 @@ impl Message {
 
 impl fmt::Debug for Message {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let fields: Vec<(&str, FieldRole, usize)> = self
-            .fields
-            .iter()
-            .map(|x| (&*x.name, x.role, x.text.len()))
-            .collect();
+        let fields = field_sizes(&self.fields);
         f.debug_struct("Message")
             .field("source", &self.source)
             .field("has_id", &self.id.is_some())
@@ -356,27 +352,18 @@ pub struct Pending {
     shell: Message,
     /// Its raw bytes, when they are still to be parsed.
     raw: Option<Raw>,
-    /// What it keeps alive that no message read before it does.
-    held: usize,
     limits: Limits,
 }
 
 impl Pending {
     /// A message that needs no parsing (a JSONL record).
     pub(crate) fn ready(msg: Message) -> Pending {
-        let held = msg.raw_len;
-        Pending { shell: msg, raw: None, held, limits: Limits::default() }
+        Pending { shell: msg, raw: None, limits: Limits::default() }
     }
 
-    /// Raw bytes to parse under `limits`, into `shell`, keeping `held`
-    /// bytes alive that no message read before keeps.
-    pub(crate) fn raw(
-        shell: Message,
-        raw: Raw,
-        held: usize,
-        limits: Limits,
-    ) -> Pending {
-        Pending { shell, raw: Some(raw), held, limits }
+    /// Raw bytes to parse under `limits`, into `shell`.
+    pub(crate) fn raw(shell: Message, raw: Raw, limits: Limits) -> Pending {
+        Pending { shell, raw: Some(raw), limits }
     }
 
     /// Where it came from.
@@ -398,7 +385,7 @@ impl Pending {
     /// they hold, give or take the buffer the first of them shares with
     /// the message before it.
     pub fn held_len(&self) -> usize {
-        self.held
+        self.raw.as_ref().map_or(self.shell.raw_len, Raw::held)
     }
 
     /// Marks it as not read completely, for a cause found after it was
@@ -516,6 +503,13 @@ impl fmt::Debug for Pending {
             .field("raw_len", &self.raw.as_ref().map(|raw| raw.len()))
             .finish_non_exhaustive()
     }
+}
+
+/// Each field's name, role and size, for a `Debug` that shows no text.
+pub(crate) fn field_sizes<'f>(
+    fields: &'f [Field<'_>],
+) -> Vec<(&'f str, FieldRole, usize)> {
+    fields.iter().map(|x| (&*x.name, x.role, x.text.len())).collect()
 }
 
 /// The body fields joined by a blank line.
